@@ -1,0 +1,1 @@
+"""The ``ragtune`` command line."""

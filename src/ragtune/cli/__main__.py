@@ -1,0 +1,3 @@
+from ragtune.cli.main import app
+
+app(prog_name="ragtune")

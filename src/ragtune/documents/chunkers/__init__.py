@@ -1,0 +1,26 @@
+"""Chunkers, registered by name: token_window, sentence, recursive, parent_child."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from ragtune.documents.chunkers.base import Chunker, ChunkerConfig, chunkers
+from ragtune.documents.chunkers.parent_child import ParentChildChunker, ParentChildConfig
+from ragtune.documents.chunkers.recursive import RecursiveChunker, RecursiveConfig
+from ragtune.documents.chunkers.sentence import SentenceChunker, SentenceConfig
+from ragtune.documents.chunkers.token_window import TokenWindowChunker, TokenWindowConfig
+
+AnyChunkerConfig = Annotated[
+    TokenWindowConfig | SentenceConfig | RecursiveConfig | ParentChildConfig, Field(discriminator="name")
+]
+
+__all__ = [
+    "AnyChunkerConfig",
+    "Chunker",
+    "ChunkerConfig",
+    "ParentChildChunker",
+    "RecursiveChunker",
+    "SentenceChunker",
+    "TokenWindowChunker",
+    "chunkers",
+]

@@ -1,0 +1,149 @@
+"""Folder ingestion: find files, load, chunk, embed, store — incremental, idempotent and crash-safe.
+
+Each document is written in one store transaction, so a killed run leaves every document either fully
+old or fully new, and the next run picks up where it stopped (unchanged files are recognised by sha256)."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ragtune.config import DocumentsConfig
+from ragtune.documents.chunkers import Chunker
+from ragtune.documents.loaders import LoadError, loader_for
+from ragtune.documents.models import Document
+from ragtune.errors import InputError
+from ragtune.index.embedder import Embedder
+from ragtune.index.store import Store
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_ingested: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_total: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _matches(rel: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(rel, p) or (p.startswith("**/") and fnmatch.fnmatchcase(rel, p[3:]))
+               for p in patterns)
+
+
+def discover(paths: Iterable[Path], config: DocumentsConfig) -> list[tuple[Path, Path | None]]:
+    """Files to consider: (file, the folder it was found under, or None for a file given directly)."""
+    found: list[tuple[Path, Path | None]] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if not os.access(path, os.R_OK):
+            raise InputError(f"{path}: permission denied")
+        if path.is_file():
+            found.append((path, None))
+            continue
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            rel = f.relative_to(path).as_posix()
+            if _matches(rel, config.include) and not _matches(rel, config.exclude):
+                found.append((f, path))
+    return found
+
+
+class Ingestor:
+    """Brings a store in line with the files under the given paths."""
+
+    def __init__(self, root: Path, config: DocumentsConfig, chunker: Chunker, embedder: Embedder,
+                 store: Store) -> None:
+        self.root = root.resolve()
+        self.config = config
+        self.chunker = chunker
+        self.embedder = embedder
+        self.store = store
+
+    def source_name(self, path: Path) -> str:
+        """Paths inside the project are stored relative to it, others absolute."""
+        resolved = path.resolve()
+        return resolved.relative_to(self.root).as_posix() if resolved.is_relative_to(self.root) else str(resolved)
+
+    def run(self, paths: list[Path], on_file: Callable[[str, int], None] | None = None,
+            on_start: Callable[[int], None] | None = None) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport()
+        files = discover(paths, self.config)
+        if on_start:
+            on_start(len(files))
+        stored = self.store.documents()
+        kept: set[str] = set()
+        for path, _ in files:
+            source = self.source_name(path)
+            report.files_seen += 1
+            try:
+                doc = self._load(path, source, stored)
+            except LoadError as e:
+                report.skipped.append(Skipped(source, str(e)))
+                kept.add(source)  # an unreadable new version never deletes the stored old one
+            else:
+                kept.add(source)
+                if doc is None:
+                    report.files_unchanged += 1
+                else:
+                    chunks = self.chunker.chunk(doc)
+                    vectors = self.embedder.embed_cached([c.text for c in chunks if c.indexed], self.store)
+                    report.chunks_removed += self.store.replace_document(doc, chunks, vectors)
+                    report.chunks_added += len(chunks)
+                    report.files_ingested += 1
+            if on_file:
+                on_file(source, report.files_seen)
+        folders = [self.source_name(p) for p in paths if p.is_dir()]
+        for source in stored:
+            if source not in kept and any(_under(source, folder) for folder in folders):
+                report.chunks_removed += self.store.remove_document(source)
+                report.files_removed += 1
+        report.chunks_total = self.store.count_chunks()
+        report.seconds = round(time.perf_counter() - t0, 3)
+        return report
+
+    def _load(self, path: Path, source: str, stored: dict) -> Document | None:
+        """The document, or None when the stored version has the same content."""
+        loader = loader_for(path)
+        if loader is None:
+            raise LoadError(f"unsupported file type {path.suffix or '(no suffix)'!r}")
+        size = path.stat().st_size
+        if size == 0:
+            raise LoadError("empty file")
+        if size > self.config.max_file_mb * 1024 * 1024:
+            raise LoadError(f"too large ({size / 1e6:.1f} MB > max_file_mb {self.config.max_file_mb})")
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise LoadError(f"cannot read: {e.strerror}") from None
+        sha = hashlib.sha256(data).hexdigest()
+        if source in stored and stored[source].sha256 == sha:
+            return None
+        pages = loader.load(path, data)
+        if not any(p.text.strip() for p in pages):
+            raise LoadError("no text (empty after extraction)")
+        return Document(source=source, title=loader.title(path, pages), sha256=sha, pages=pages,
+                        metadata={"format": loader.name, "bytes": size}, paged=loader.paged)
+
+
+def _under(source: str, folder: str) -> bool:
+    return folder in ("", ".") or source == folder or source.startswith(folder.rstrip("/") + "/")

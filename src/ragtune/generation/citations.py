@@ -1,0 +1,66 @@
+"""Citations for an answer: the [n] markers the model wrote, plus post-hoc attribution of uncited
+sentences to the passage that shares most of their words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ragtune.documents.models import Chunk
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_SENTENCE = re.compile(r"(?<=[A-Za-z)\"'\u201d][.!?])\s+")
+_WORD = re.compile(r"[A-Za-z0-9]{3,}")
+_STOP = frozenset(
+    "the and for that this with are was were from have has had not but shall will which any its into such "
+    "other than then there their them they what when who how under upon each all may been being".split()
+)
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    page: int | None
+    chunk_id: str
+
+
+def content_words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} - _STOP
+
+
+def attribute(answer: str, chunks: Sequence[Chunk], min_overlap: float = 0.5) -> str:
+    """Append a marker to each uncited sentence whose content words mostly occur in one passage."""
+    vocab = [content_words(c.text) for c in chunks]
+    out = []
+    for sentence in _SENTENCE.split(answer.strip()):
+        words = content_words(_MARKER.sub("", sentence))
+        if sentence and not _MARKER.search(sentence) and words and vocab:
+            overlap = [len(words & v) / len(words) for v in vocab]
+            best = max(range(len(vocab)), key=overlap.__getitem__)
+            if overlap[best] >= min_overlap:
+                sentence = _insert_marker(sentence, best + 1)
+        out.append(sentence)
+    return " ".join(out)
+
+
+def _insert_marker(sentence: str, n: int) -> str:
+    stripped = sentence.rstrip()
+    if stripped and stripped[-1] in ".!?":
+        return f"{stripped[:-1]} [{n}]{stripped[-1]}"
+    return f"{stripped} [{n}]"
+
+
+def extract_citations(answer: str, chunks: Sequence[Chunk]) -> list[Citation]:
+    """The passages the answer cites, in order of first mention; out-of-range markers are ignored."""
+    seen: list[int] = []
+    for m in _MARKER.finditer(answer):
+        n = int(m.group(1))
+        if 1 <= n <= len(chunks) and n not in seen:
+            seen.append(n)
+    return [Citation(n, chunks[n - 1].doc_source, chunks[n - 1].page, chunks[n - 1].id) for n in seen]
+
+
+def strip_invalid_markers(answer: str, n_chunks: int) -> str:
+    return _MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_chunks else "", answer)

@@ -1,0 +1,78 @@
+"""The chunk store interface: documents, chunks and their vectors, changed one document at a time."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ragtune.documents.models import Chunk, Document
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    source: str
+    sha256: str
+    title: str
+    n_chunks: int
+
+
+Filters = dict[str, str | int | list[str | int]]
+"""Metadata filters: ``source`` (glob), ``title``, ``page``, ``section`` or any document metadata key.
+A list means any of its values."""
+
+
+class Store(ABC):
+    """Persistent chunks and vectors. Every method that changes data is atomic: after a crash the store
+    holds either the old or the new version of a document, never a mix."""
+
+    @abstractmethod
+    def documents(self) -> dict[str, StoredDocument]:
+        """Stored documents by source."""
+
+    @abstractmethod
+    def replace_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+        """Store ``doc`` with its chunks (vectors for the indexed ones, in order), replacing any older
+        version. Returns the number of chunks removed."""
+
+    @abstractmethod
+    def remove_document(self, source: str) -> int:
+        """Delete a document and its chunks; returns the number of chunks removed."""
+
+    @abstractmethod
+    def chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked (unknown ids are left out)."""
+
+    @abstractmethod
+    def indexed_chunks(self) -> tuple[list[str], list[str]]:
+        """Ids and texts of all searchable chunks, in a stable order (for building BM25)."""
+
+    @abstractmethod
+    def matching_ids(self, filters: Filters) -> set[str]:
+        """Ids of the searchable chunks that pass ``filters``."""
+
+    @abstractmethod
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk id, cosine similarity) for a unit vector."""
+
+    @abstractmethod
+    def count_chunks(self) -> int:
+        """All chunks, searchable ones and parents."""
+
+    @abstractmethod
+    def generation(self) -> int:
+        """A counter bumped by every change, so derived indexes (BM25) know when they are stale."""
+
+    @abstractmethod
+    def cached_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Embedding cache lookup by content hash."""
+
+    @abstractmethod
+    def cache_vectors(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Remember embeddings by content hash."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,150 @@
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ragtune.cli.main import app
+from ragtune.errors import InputError
+
+runner = CliRunner()
+
+
+def cli(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_ingest_all_formats_and_twice_adds_nothing(project, corpus):
+    docs = project.store.documents()
+    assert len(docs) == 7
+    again = project.ingest([corpus])
+    assert again.chunks_added == 0 and again.chunks_removed == 0
+    assert again.files_unchanged == 7 and again.files_ingested == 0
+    assert again.chunks_total == project.store.count_chunks()
+
+
+def test_cli_second_run_says_nothing_changed(new_project, corpus):
+    first = cli("ingest", str(corpus), "-p", str(new_project.root), "--json")
+    assert json.loads(first.stdout)["chunks_added"] > 0
+    second = cli("ingest", str(corpus), "-p", str(new_project.root))
+    assert second.exit_code == 0
+    assert "0 added" in second.stdout and "nothing changed" in second.stdout
+
+
+def test_changed_and_removed_files(new_project, tmp_path, corpus):
+    folder = tmp_path / "docs"
+    shutil.copytree(corpus, folder)
+    first = new_project.ingest([folder])
+    before = new_project.store.documents()
+    (folder / "service_agreement.txt").write_text("SHORT AGREEMENT\n\nThe term is ten (10) years.\n")
+    (folder / "products.csv").unlink()
+    report = new_project.ingest([folder])
+    after = new_project.store.documents()
+    assert report.files_ingested == 1 and report.files_removed == 1
+    assert report.chunks_added == 1
+    removed = [d.n_chunks for s, d in before.items() if s.endswith(("service_agreement.txt", "products.csv"))]
+    assert report.chunks_removed == sum(removed)
+    assert not any(s.endswith("products.csv") for s in after)
+    assert report.chunks_total == first.chunks_total - report.chunks_removed + report.chunks_added
+    hits = new_project.retrieve("How long is the term of the short agreement?").hits
+    assert any("ten (10) years" in h.chunk.text for h in hits)
+
+
+def bad_folder(tmp_path: Path, corpus: Path) -> Path:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(corpus / "supply_agreement.md", folder)
+    shutil.copy(corpus / "handbook.pdf", folder)
+    (folder / "broken.pdf").write_bytes((corpus / "handbook.pdf").read_bytes()[:300])
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "blob.txt").write_bytes(os.urandom(2048).replace(b"\n", b"\x00"))
+    return folder
+
+
+def test_bad_files_are_skipped_with_reasons(new_project, tmp_path, corpus):
+    folder = bad_folder(tmp_path, corpus)
+    result = cli("ingest", str(folder), "-p", str(new_project.root), "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert set(report) >= {"files_seen", "files_ingested", "chunks_added", "chunks_removed", "chunks_total",
+                           "skipped"}
+    reasons = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+    assert set(reasons) == {"broken.pdf", "empty.txt", "blob.txt"}
+    assert "corrupt PDF" in reasons["broken.pdf"]
+    assert reasons["empty.txt"] == "empty file"
+    assert "binary" in reasons["blob.txt"]
+    assert report["files_ingested"] == 2
+    strict = cli("ingest", str(folder), "-p", str(new_project.root), "--strict")
+    assert strict.exit_code == 1
+    assert "broken.pdf" in strict.stderr and "--strict" in strict.stderr
+
+
+def test_missing_input_is_an_error(new_project, tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        new_project.ingest([tmp_path / "nope"])
+    result = cli("ingest", str(tmp_path / "nope"), "-p", str(new_project.root))
+    assert result.exit_code == 1 and "no such file or directory" in result.stderr
+
+
+def test_a_bad_new_version_keeps_the_stored_one(new_project, tmp_path, corpus):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    shutil.copy(corpus / "handbook.pdf", folder)
+    new_project.ingest([folder])
+    n = new_project.store.count_chunks()
+    (folder / "handbook.pdf").write_bytes(b"%PDF-1.4 truncated")
+    report = new_project.ingest([folder])
+    assert len(report.skipped) == 1 and new_project.store.count_chunks() == n
+
+
+def test_include_exclude_globs(tmp_path, corpus):
+    from ragtune import Project
+
+    proj = Project.init(tmp_path / "g")
+    proj.config.documents.include = ["*.md", "*.txt"]
+    proj.config.documents.exclude = ["service*"]
+    report = proj.ingest([corpus])
+    assert [Path(s).name for s in proj.store.documents()] == ["supply_agreement.md"]
+    assert report.files_seen == 1
+
+
+def _count(db: Path, table: str) -> int:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
+
+
+def test_sigkill_mid_ingest_then_rerun_matches_clean_run(tmp_path, corpus):
+    from ragtune import Project
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    base = (corpus / "supply_agreement.md").read_text()
+    for i in range(60):
+        (folder / f"doc{i:02d}.md").write_text(base.replace("Globex", f"Globex{i}") * 3)
+    killed = Project.init(tmp_path / "killed")
+    db = killed.workdir / "index.db"
+    proc = subprocess.Popen([sys.executable, "-m", "ragtune.cli", "ingest", str(folder), "-p", str(killed.root),
+                             "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and _count(db, "documents") < 15:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = _count(db, "documents")
+    assert 0 < partial < 60, "the kill should land halfway"
+    resumed = Project(killed.root).ingest([folder])
+    assert resumed.files_unchanged == partial and resumed.files_ingested == 60 - partial
+    clean = Project.init(tmp_path / "clean").ingest([folder])
+    assert resumed.chunks_total == clean.chunks_total
