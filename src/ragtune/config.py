@@ -8,8 +8,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ragtune.datasets.config import DatasetsConfig
 from ragtune.documents.chunkers import AnyChunkerConfig, RecursiveConfig
 from ragtune.errors import ConfigError
+from ragtune.evaluation.config import BenchConfig
+from ragtune.training.config import TrainingConfig
 
 CONFIG_FILE = "ragtune.yaml"
 
@@ -100,6 +103,9 @@ class ProjectConfig(Strict):
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     prices: dict[str, Price] = Field(default_factory=_default_prices)
+    datasets: DatasetsConfig = Field(default_factory=DatasetsConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    bench: BenchConfig = Field(default_factory=BenchConfig)
 
     @classmethod
     def load(cls, path: Path) -> ProjectConfig:

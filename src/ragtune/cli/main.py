@@ -142,3 +142,14 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo pro
     else:
         _print_ingest(report)
         out.print(f"Demo project: {proj.root}  (try: ragtune ask -p {directory} \"...\")")
+
+
+def _register_areas() -> None:
+    """Commands of the later stages live in their own modules (data, tune, models, feedback, eval, bench)."""
+    from ragtune.cli import bench, data, evaluate, feedback, models, tune
+
+    for module in (data, tune, models, feedback, evaluate, bench):
+        module.register(app)
+
+
+_register_areas()

@@ -1,0 +1,1 @@
+"""Datasets: synthetic QA from the documents, user QA imports, feedback exports."""

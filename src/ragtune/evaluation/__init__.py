@@ -1,0 +1,1 @@
+"""Evaluation: retrieval metrics, answer metrics, benchmarks of approaches."""

@@ -1,0 +1,1 @@
+"""Reports: HTML with plots, JSON, CSV and Markdown; recommendations."""

@@ -1,0 +1,1 @@
+"""HTTP server: feedback web page and OpenAI-compatible endpoints."""
