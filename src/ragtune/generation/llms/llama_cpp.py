@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from functools import cached_property
 from typing import Any
@@ -29,12 +30,14 @@ class LlamaCppLLM(LLM):
         from llama_cpp import Llama
 
         try:
-            return Llama(
+            llm = Llama(
                 model_path=str(self.path), n_ctx=self.config.n_ctx, seed=self.config.seed, verbose=False,
                 n_threads=self.config.threads or max(1, (os.cpu_count() or 2)), lora_path=self.lora_path,
             )
         except (ValueError, RuntimeError) as e:
             raise ModelError(f"{self.path}: cannot load GGUF model: {e}") from None
+        atexit.register(llm.close)  # free native memory before interpreter teardown (else noisy __del__)
+        return llm
 
     def _generate(self, messages: list[Message], params: dict[str, Any], on_token: OnToken | None) -> RawGeneration:
         self.llm.reset()
