@@ -30,11 +30,7 @@ def test_pages_and_records_come_back(project):
 
 def test_modes_and_filters(project):
     for mode in ("bm25", "dense", "hybrid"):
-        project.retriever.config.mode = mode
-        try:
-            hits = project.retrieve("governing law of the supply agreement", top_k=2).hits
-        finally:
-            project.retriever.config.mode = "hybrid"
+        hits = project.retrieve("governing law of the supply agreement", top_k=2, pipeline=mode).hits
         assert hits and hits[0].chunk.doc_source.endswith("supply_agreement.md"), mode
     only = project.retrieve("governing law", top_k=5, filters={"source": "*service_agreement.txt"}).hits
     assert only and all(h.chunk.doc_source.endswith("service_agreement.txt") for h in only)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,8 +44,10 @@ class StoreConfig(Strict):
 
 
 class RetrievalConfig(Strict):
-    """First-stage retrieval: BM25, dense or both fused by weighted reciprocal rank fusion."""
+    """Retrieval. ``pipeline`` is the default pipeline (a name from ``pipelines:`` or a spec such as
+    ``hyde+hybrid+llm_rerank``); ``mode`` is the retrieval stage added to specs that name none."""
 
+    pipeline: str = "hybrid"
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
     top_k: int = Field(4, ge=1)
     candidates: int = Field(30, ge=1)
@@ -84,6 +86,15 @@ class Price(Strict):
     hourly_usd: float = Field(0.0, ge=0)
 
 
+def _default_pipelines() -> dict[str, list[str | dict[str, Any]]]:
+    return {
+        "naive": ["hybrid"],
+        "advanced": ["multi_query", "hybrid", "dedupe", {"name": "mmr", "lambda_": 0.8}, "reorder"],
+        "decompose": ["decompose", "hybrid", "dedupe"],
+        "routed": ["router"],
+    }
+
+
 def _default_prices() -> dict[str, Price]:
     return {
         "fast": Price(hourly_usd=0.05),
@@ -101,6 +112,7 @@ class ProjectConfig(Strict):
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    pipelines: dict[str, list[str | dict[str, Any]]] = Field(default_factory=_default_pipelines)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     prices: dict[str, Price] = Field(default_factory=_default_prices)
     datasets: DatasetsConfig = Field(default_factory=DatasetsConfig)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -65,16 +64,17 @@ class Project:
         return chunkers.get(cfg.name)(cfg, token_counter_for(self.embedder.path))
 
     @cached_property
-    def retriever(self):
-        from ragtune.retrieval.hybrid import HybridRetriever
-
-        return HybridRetriever(self.config.retrieval, self.store, self.bm25, self.embedder)
-
-    @cached_property
     def llm(self):
         from ragtune.generation.llms import load_llm
 
         return load_llm(self.config.llm)
+
+    @cached_property
+    def feedback(self):
+        """The feedback store (``.ragtune/feedback.db``): answers shown and the feedback on them."""
+        from ragtune.datasets.feedback import FeedbackStore
+
+        return FeedbackStore(self.workdir / "feedback.db")
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False,
                on_start: Callable[[int], None] | None = None,
@@ -96,31 +96,35 @@ class Project:
         self.bm25.sync(self.store)
         return report
 
-    def retrieve(self, question: str, top_k: int | None = None, filters: dict | None = None):
-        return self.retriever.retrieve(question, top_k, filters)
+    def pipeline(self, spec: str | None = None):
+        """A retrieval pipeline: a name from ``pipelines:``, a spec like ``hyde+hybrid+rerank``, or the
+        configured default."""
+        from ragtune.retrieval.pipeline import Pipeline, parse_spec
+
+        spec = spec or self.config.retrieval.pipeline
+        cache = self.__dict__.setdefault("_pipelines", {})
+        if spec not in cache:
+            cache[spec] = Pipeline(parse_spec(spec, self.config.pipelines, self.config.retrieval.mode), self)
+        return cache[spec]
+
+    def retrieve(self, question: str, top_k: int | None = None, filters: dict | None = None,
+                 pipeline: str | None = None):
+        """Run a pipeline's retrieval stages; the QueryContext has ``hits`` and a per-stage ``trace``."""
+        return self.pipeline(pipeline).run(question, top_k, filters)
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
-            on_token: Callable[[str], None] | None = None):
-        """Retrieve, generate a grounded answer, and cite the chunks it uses."""
-        from ragtune.generation.answer import finish_answer
-        from ragtune.generation.pricing import generation_cost
-        from ragtune.generation.prompts import grounded_messages
+            on_token: Callable[[str], None] | None = None, pipeline: str | None = None):
+        """Retrieve with a pipeline, generate a grounded answer, cite and check the chunks it uses."""
+        from ragtune.generation.answer import CitedAnswerer
 
         if not question.strip():
             raise InputError("the question is empty")
         if self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
-        t0 = time.perf_counter()
-        found = self.retrieve(question, top_k, filters)
-        stages = {"retrieve_s": round(time.perf_counter() - t0, 4)}
-        relevant = found.hits and (found.best_similarity or 0.0) >= self.config.retrieval.min_relevance
-        gen, cost = None, 0.0
-        if relevant:
-            gen = self.llm.generate(grounded_messages(question, [h.chunk for h in found.hits]), on_token=on_token)
-            stages["generate_s"] = round(gen.latency_s, 4)
-            cost = generation_cost(self.config.prices, gen)
-        return finish_answer(question, found.hits, gen, round(cost, 8), stages)
+        return CitedAnswerer(self, self.pipeline(pipeline), self.llm).answer(question, top_k, filters, on_token)
 
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
+        if "feedback" in self.__dict__:
+            self.feedback.close()

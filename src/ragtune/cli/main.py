@@ -77,6 +77,8 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
         top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Chunks to retrieve.")] = None,
         filter_: Annotated[list[str] | None, typer.Option("--filter", help="Metadata filter KEY=VALUE "
                                                           "(source takes globs); repeatable.")] = None,
+        pipeline: Annotated[str | None, typer.Option("--pipeline", help="Named pipeline or spec such as "
+                                                     "hyde+hybrid+llm_rerank (default: retrieval.pipeline).")] = None,
         as_json: JsonOpt = False) -> None:
     """Answer a question from the indexed documents, with numbered citations."""
     from ragtune.errors import InputError
@@ -94,7 +96,8 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
         streamed.append(piece)
         out.print(piece, end="", highlight=False, markup=False)
 
-    answer = proj.ask(question, top_k=top_k, filters=filters or None, on_token=None if as_json else on_token)
+    answer = proj.ask(question, top_k=top_k, filters=filters or None, on_token=None if as_json else on_token,
+                      pipeline=pipeline)
     if as_json:
         emit_json(answer.to_dict())
         return

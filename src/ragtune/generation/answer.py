@@ -1,13 +1,25 @@
-"""Answers grounded in retrieved chunks, with citations, usage, latency and cost."""
+"""Cited answers: run a retrieval pipeline, generate from the retrieved chunks, cite and check them.
+Decomposed questions are answered sub-question by sub-question, then synthesised."""
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from ragtune.generation.citation_check import check_citations
 from ragtune.generation.citations import Citation, attribute, extract_citations, strip_invalid_markers
-from ragtune.generation.llms.base import Generation
-from ragtune.generation.prompts import NO_ANSWER
+from ragtune.generation.llms.base import LLM, OnToken
+from ragtune.generation.pricing import call_cost
+from ragtune.generation.prompts import NO_ANSWER, grounded_messages
 from ragtune.retrieval.hybrid import Hit
+from ragtune.retrieval.pipeline import Pipeline, QueryContext, StageTrace, trace_dicts
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
 
 
 @dataclass
@@ -21,7 +33,11 @@ class Answer:
     cost_usd: float
     model: str | None
     answered: bool
-    stages: dict[str, float] = field(default_factory=dict)
+    pipeline: str = ""
+    stages: list[dict] = field(default_factory=list)
+    sub_answers: list[dict] = field(default_factory=list)
+    citation_check: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,15 +54,90 @@ def is_refusal(text: str) -> bool:
     return not t or t.startswith(NO_ANSWER.lower()[:40]) or "do not contain the answer" in t
 
 
-def finish_answer(question: str, hits: list[Hit], gen: Generation | None, cost: float,
-                  stages: dict[str, float]) -> Answer:
-    """Turn a generation into an Answer: validate markers, attribute uncited sentences, map citations."""
-    chunks = [h.chunk for h in hits]
-    records = [chunk_record(h) for h in hits]
-    if gen is None or is_refusal(gen.text):
-        return Answer(question, NO_ANSWER, [], records,
-                      gen.usage if gen else {"prompt_tokens": 0, "completion_tokens": 0},
-                      round(sum(stages.values()), 4), cost, gen.model if gen else None, False, stages)
-    text = attribute(strip_invalid_markers(gen.text.strip(), len(chunks)), chunks)
-    return Answer(question, text, extract_citations(text, chunks), records, gen.usage,
-                  round(sum(stages.values()), 4), cost, gen.model, True, stages)
+def _relevance(project: Project, ctx: QueryContext) -> float:
+    """Best dense similarity of the question to what was retrieved (computed when the pipeline had none)."""
+    if ctx.best_similarity is not None:
+        return ctx.best_similarity
+    if not ctx.hits:
+        return 0.0
+    vecs = project.embedder.embed_cached([h.chunk.text for h in ctx.hits], project.store)
+    return float(np.max(vecs @ project.embedder.embed_query(ctx.question)))
+
+
+class CitedAnswerer:
+    """Answers questions with a pipeline and an LLM; every LLM call is traced and priced."""
+
+    def __init__(self, project: Project, pipeline: Pipeline, llm: LLM) -> None:
+        self.project = project
+        self.pipeline = pipeline
+        self.llm = llm
+
+    def _generate(self, ctx: QueryContext, question: str, hits: list[Hit], stage: str, notes: str | None = None,
+                  on_token: OnToken | None = None) -> str:
+        trace = StageTrace(stage, "generate")
+        t0 = time.perf_counter()
+        gen = self.llm.generate(grounded_messages(question, [h.chunk for h in hits], notes), on_token=on_token)
+        trace.add(gen)
+        trace.seconds = round(time.perf_counter() - t0, 4)
+        ctx.trace.append(trace)
+        return gen.text.strip()
+
+    def _finish(self, text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+        chunks = [h.chunk for h in hits]
+        text = attribute(strip_invalid_markers(text, len(chunks)), chunks)
+        return text, extract_citations(text, chunks)
+
+    def answer(self, question: str, top_k: int | None = None, filters: dict | None = None,
+               on_token: OnToken | None = None) -> Answer:
+        t0 = time.perf_counter()
+        ctx = self.pipeline.run(question, top_k, filters)
+        hits, sub_answers, notes = ctx.hits, [], None
+        if ctx.sub_questions:
+            hits, sub_answers = self._answer_parts(ctx, top_k, filters)
+            notes = "Answers to sub-questions:\n" + "\n".join(f"- {s['question']} {s['answer']}" for s in sub_answers)
+        answered = bool(hits) and _relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance
+        text, citations, checked = NO_ANSWER, [], []
+        if answered:
+            raw = self._generate(ctx, question, hits, "generate", notes, on_token)
+            answered = not is_refusal(raw)
+            if answered:
+                text, citations = self._finish(raw, hits)
+                checked = [asdict(c) for c in check_citations(text, [h.chunk for h in hits], self.project.embedder)]
+        return Answer(
+            question, text, citations, [chunk_record(h) for h in hits], ctx.usage,
+            round(time.perf_counter() - t0, 4), round(self._cost(ctx), 8), self.llm.model_id, answered,
+            self.pipeline.name, trace_dicts(ctx), sub_answers, checked, ctx.warnings,
+        )
+
+    def _answer_parts(self, ctx: QueryContext, top_k: int | None, filters: dict | None) -> tuple[list[Hit], list]:
+        """Answer each sub-question with the rest of the pipeline; the final context is the union of their
+        chunks (and the question's own), and sub-answer citations are renumbered into it."""
+        union: dict[str, Hit] = {h.chunk.id: h for h in ctx.hits}
+        parts = []
+        for sub in ctx.sub_questions:
+            sctx = self.pipeline.run(sub, top_k, filters, skip=("decompose", "router"))
+            for t in sctx.trace:
+                t.stage = f"{t.stage}[{len(parts) + 1}]"
+            ctx.trace.extend(sctx.trace)
+            raw = self._generate(ctx, sub, sctx.hits, f"generate[{len(parts) + 1}]") if sctx.hits else NO_ANSWER
+            for h in sctx.hits:
+                union.setdefault(h.chunk.id, h)
+            parts.append((sub, raw, sctx.hits))
+        hits = list(union.values())
+        index = {h.chunk.id: i for i, h in enumerate(hits, start=1)}
+        sub_answers = []
+        for sub, raw, shits in parts:
+            text, cites = self._finish(raw, shits) if not is_refusal(raw) else (NO_ANSWER, [])
+            text = _renumber(text, {c.n: index[c.chunk_id] for c in cites})
+            sub_answers.append({"question": sub, "answer": text, "answered": not is_refusal(raw),
+                                "chunk_ids": [h.chunk.id for h in shits]})
+        return hits, sub_answers
+
+    def _cost(self, ctx: QueryContext) -> float:
+        """All LLM calls of the answer (pre-retrieval, reranking, generation) at this model's price."""
+        return sum(call_cost(self.project.config.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
+                             t.llm_seconds) for t in ctx.trace)
+
+
+def _renumber(text: str, mapping: dict[int, int]) -> str:
+    return re.sub(r"\[(\d{1,2})\]", lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)

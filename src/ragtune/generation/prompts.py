@@ -22,9 +22,12 @@ def passage_header(n: int, chunk: Chunk) -> str:
     return f"[{n}] ({where})"
 
 
-def grounded_messages(question: str, chunks: Sequence[Chunk]) -> list[Message]:
+def grounded_messages(question: str, chunks: Sequence[Chunk], notes: str | None = None) -> list[Message]:
+    """System instruction plus numbered passages; ``notes`` (e.g. answers to sub-questions) go before the
+    question."""
     context = "\n\n".join(f"{passage_header(i, c)}\n{c.text}" for i, c in enumerate(chunks, start=1))
+    extra = f"\n\n{notes}" if notes else ""
     return [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f"Context passages:\n\n{context}\n\nQuestion: {question}\nAnswer:"},
+        {"role": "user", "content": f"Context passages:\n\n{context}{extra}\n\nQuestion: {question}\nAnswer:"},
     ]

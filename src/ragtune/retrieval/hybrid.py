@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ragtune.config import RetrievalConfig
 from ragtune.documents.models import Chunk
 from ragtune.index.bm25 import BM25Index
@@ -39,7 +41,9 @@ class HybridRetriever:
         self.bm25 = bm25
         self.embedder = embedder
 
-    def retrieve(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> Retrieval:
+    def retrieve(self, query: str, top_k: int | None = None, filters: Filters | None = None,
+                 dense_vector: np.ndarray | None = None) -> Retrieval:
+        """Top chunks for ``query``; ``dense_vector`` replaces the query embedding (HyDE)."""
         cfg = self.config
         top_k = top_k or cfg.top_k
         n = max(cfg.candidates, top_k)
@@ -48,7 +52,8 @@ class HybridRetriever:
             allowed = self.store.matching_ids(filters) if filters else None
             bm25 = self.bm25.sync(self.store).search(query, n, allowed)
         if cfg.mode in ("hybrid", "dense"):
-            dense = self.store.dense_search(self.embedder.embed_query(query), n, filters)
+            vector = self.embedder.embed_query(query) if dense_vector is None else dense_vector
+            dense = self.store.dense_search(vector, n, filters)
         if cfg.mode == "hybrid":
             fused = reciprocal_rank_fusion([[i for i, _ in bm25], [i for i, _ in dense]],
                                            [cfg.bm25_weight, cfg.dense_weight], cfg.rrf_k)

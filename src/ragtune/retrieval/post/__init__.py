@@ -1,0 +1,1 @@
+"""Post-retrieval: rerank, filter and reshape retrieved chunks."""

@@ -1,0 +1,55 @@
+"""Cross-encoder reranking with any sentence-transformers CrossEncoder (a local path, a hub id, or a
+reranker trained by ``ragtune tune reranker``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ragtune.errors import ConfigError
+from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
+
+
+class CrossEncoderConfig(ComponentConfig):
+    model: str | None = None
+    candidates: int = 30
+    batch_size: int = 16
+
+
+@lru_cache(maxsize=2)
+def _load(model: str):
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(model, device="cpu")
+
+
+@components.register("rerank")
+class CrossEncoderRerank(Component):
+    """Scores (question, passage) pairs jointly; more accurate than the bi-encoder, slower per candidate."""
+
+    kind = "post"
+    narrows = True
+    Config = CrossEncoderConfig
+
+    def model_path(self) -> str:
+        if self.config.model:
+            return self.config.model
+        registry = getattr(self.project, "registry", None)
+        version = registry.champion("reranker") if registry is not None else None
+        if version is None:
+            raise ConfigError("rerank: no cross-encoder configured (set `model:` to a local path or hub id, or "
+                              "train one with `ragtune tune reranker`); `llm_rerank` needs no model")
+        return version.path
+
+    def run(self, ctx: QueryContext) -> dict[str, Any]:
+        pool, rest = ctx.hits[: self.config.candidates], ctx.hits[self.config.candidates:]
+        if not pool:
+            return {"before": [], "after": []}
+        model = _load(self.model_path())
+        scores = model.predict([(ctx.question, h.chunk.text) for h in pool], batch_size=self.config.batch_size,
+                               show_progress_bar=False)
+        order = sorted(range(len(pool)), key=lambda i: -float(scores[i]))
+        for i in order:
+            pool[i].score = float(scores[i])
+        ctx.hits = [pool[i] for i in order] + rest
+        return {"before": [h.chunk.id for h in pool], "after": [pool[i].chunk.id for i in order]}

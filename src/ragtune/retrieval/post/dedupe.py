@@ -1,0 +1,32 @@
+"""De-duplication: drop chunks that repeat a higher-ranked chunk (overlapping windows, copied clauses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ragtune.generation.citations import content_words
+from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
+
+
+class DedupeConfig(ComponentConfig):
+    max_overlap: float = 0.8
+
+
+@components.register("dedupe")
+class Dedupe(Component):
+    """A chunk goes when most of its content words (overlap coefficient) occur in one ranked above it."""
+
+    kind = "post"
+    Config = DedupeConfig
+
+    def run(self, ctx: QueryContext) -> dict[str, Any]:
+        kept, words, dropped = [], [], []
+        for hit in ctx.hits:
+            w = content_words(hit.chunk.text)
+            if any(w and len(w & other) / min(len(w), len(other) or 1) >= self.config.max_overlap for other in words):
+                dropped.append(hit.chunk.id)
+                continue
+            kept.append(hit)
+            words.append(w)
+        ctx.hits = kept
+        return {"dropped": dropped}

@@ -1,0 +1,1 @@
+"""Pre-retrieval: transform the question before searching."""
