@@ -113,15 +113,22 @@ class Project:
         return self.pipeline(pipeline).run(question, top_k, filters)
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
-            on_token: Callable[[str], None] | None = None, pipeline: str | None = None):
-        """Retrieve with a pipeline, generate a grounded answer, cite and check the chunks it uses."""
+            on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False):
+        """Retrieve with a pipeline, generate a grounded answer, cite and check the chunks it uses. ``record``
+        stores the answer in the feedback store and sets its ``answer_id``."""
         from ragtune.generation.answer import CitedAnswerer
 
         if not question.strip():
             raise InputError("the question is empty")
         if self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
-        return CitedAnswerer(self, self.pipeline(pipeline), self.llm).answer(question, top_k, filters, on_token)
+        answer = CitedAnswerer(self, self.pipeline(pipeline), self.llm).answer(question, top_k, filters, on_token)
+        if record:
+            answer.answer_id = self.feedback.record_answer(
+                question, answer.answer, answer.chunks, model=answer.model or self.config.llm.model,
+                pipeline=answer.pipeline, details={"usage": answer.usage, "cost_usd": answer.cost_usd,
+                                                   "latency_s": answer.latency_s, "answered": answer.answered})
+        return answer
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -97,7 +97,7 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
         out.print(piece, end="", highlight=False, markup=False)
 
     answer = proj.ask(question, top_k=top_k, filters=filters or None, on_token=None if as_json else on_token,
-                      pipeline=pipeline)
+                      pipeline=pipeline, record=True)
     if as_json:
         emit_json(answer.to_dict())
         return
@@ -113,6 +113,7 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
     u = answer.usage
     err.print(f"[dim]{u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens, "
               f"{answer.latency_s:.2f} s, ${answer.cost_usd:.6f}[/]")
+    err.print(f"[dim]answer id {answer.answer_id} (rate it: ragtune feedback add rating {answer.answer_id} up)[/]")
 
 
 @app.command()

@@ -38,6 +38,7 @@ class Answer:
     sub_answers: list[dict] = field(default_factory=list)
     citation_check: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    answer_id: int | None = None  # set when the answer is recorded in the feedback store
 
     def to_dict(self) -> dict:
         return asdict(self)
