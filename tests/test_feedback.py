@@ -94,9 +94,9 @@ def test_bad_feedback_is_refused_and_nothing_is_stored(store, three):
         store.add_rating(42, "up")
     with pytest.raises(InputError, match="different questions"):
         store.add_preference(a, other, "a")
-    with pytest.raises(ValueError, match="judge_model"):
+    with pytest.raises(InputError, match="judge_model"):
         store.add_rating(a, "up", source="ai")
-    with pytest.raises(ValueError, match="appears twice"):
+    with pytest.raises(InputError, match="appears twice"):
         store.add_ranking([a, b, a])
     with pytest.raises(InputError, match="preferred"):
         store.add({"kind": "preference", "answer_a": a, "answer_b": b, "preferred": "c"})

@@ -362,22 +362,24 @@ class FeedbackStore:
 
     def add_rating(self, answer_id: int, rating: Literal["up", "down"], **common: Any) -> int:
         """Thumbs up or down. ``common``: comment, source ('human' or 'ai'), judge_model, rater, created_at."""
-        return self.add(Rating(answer_id=answer_id, rating=rating, **common))
+        return self.add({"kind": "rating", "answer_id": answer_id, "rating": rating, **common})
 
     def add_preference(self, answer_a: int, answer_b: int, preferred: Literal["a", "b", "tie"], **common: Any) -> int:
         """Which of two answers to the same question is better (or a tie)."""
-        return self.add(Preference(answer_a=answer_a, answer_b=answer_b, preferred=preferred, **common))
+        return self.add({"kind": "preference", "answer_a": answer_a, "answer_b": answer_b, "preferred": preferred,
+                         **common})
 
     def add_ranking(self, ranked: Sequence[int], **common: Any) -> int:
         """Answers to the same question, best first."""
-        return self.add(Ranking(ranked=list(ranked), **common))
+        return self.add({"kind": "ranking", "ranked": list(ranked), **common})
 
     def add_edit(self, answer_id: int, edited_answer: str, **common: Any) -> int:
         """A corrected version of an answer."""
-        return self.add(Edit(answer_id=answer_id, edited_answer=edited_answer, **common))
+        return self.add({"kind": "edit", "answer_id": answer_id, "edited_answer": edited_answer, **common})
 
     def add(self, feedback: Rating | Preference | Ranking | Edit | dict) -> int:
-        """Store one feedback record (a model or its dict form, e.g. a web request body); returns its id."""
+        """Store one feedback record (a model or its dict form, e.g. a web request body); returns its id.
+        Raises InputError for invalid feedback or unknown answers."""
         if isinstance(feedback, dict):
             feedback = _validate(feedback)
         with self._writer.begin() as conn:
@@ -520,7 +522,7 @@ def _validate(data: dict) -> Rating | Preference | Ranking | Edit:
     try:
         return _FEEDBACK.validate_python(data)
     except ValidationError as e:
-        raise InputError(f"invalid feedback: {_describe(e)}") from None
+        raise InputError(f"invalid feedback: {_describe(e, union=True)}") from None
 
 
 def _from_row(row: Any, answer_ids: list[int]) -> Rating | Preference | Ranking | Edit:
@@ -538,11 +540,11 @@ def _from_row(row: Any, answer_ids: list[int]) -> Rating | Preference | Ranking 
     return _FEEDBACK.validate_python(data)
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, union: bool = False) -> str:
+    """One line; ``union``: the error locations start with the tag of the Feedback union."""
     parts = []
     for e in error.errors():
-        loc = e["loc"][1:] if len(e["loc"]) > 1 and e["loc"][0] in KINDS else e["loc"]  # drop a union tag
-        loc = ".".join(map(str, loc))
+        loc = ".".join(map(str, e["loc"][1:] if union else e["loc"]))
         msg = e["msg"].removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
