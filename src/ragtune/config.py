@@ -37,6 +37,19 @@ class EmbedderConfig(Strict):
     device: str = "cpu"
 
 
+class HypotheticalQuestionsConfig(Strict):
+    """LLM-written questions per chunk, indexed to point at the chunk; ``per_chunk: 0`` turns it off."""
+
+    per_chunk: int = Field(0, ge=0)
+    max_tokens: int = Field(96, ge=8)
+
+
+class IndexConfig(Strict):
+    """Extra indexing work at ingest time."""
+
+    hypothetical_questions: HypotheticalQuestionsConfig = Field(default_factory=HypotheticalQuestionsConfig)
+
+
 class StoreConfig(Strict):
     """Where chunks and vectors live. ``sqlite``: one SQLite file with the sqlite-vec extension."""
 
@@ -110,6 +123,7 @@ class ProjectConfig(Strict):
     documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
     chunker: AnyChunkerConfig = Field(default_factory=RecursiveConfig)
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     pipelines: dict[str, list[str | dict[str, Any]]] = Field(default_factory=_default_pipelines)

@@ -91,8 +91,14 @@ class Project:
                 target = self.workdir / name
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
             self.__dict__.pop("store", None)
-        report = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store).run(
-            resolved, on_file=on_file, on_start=on_start)
+        enrichers = {}
+        if self.config.index.hypothetical_questions.per_chunk:
+            from ragtune.index.hypothetical_questions import HypotheticalQuestions
+
+            enrichers["hypothetical_questions"] = HypotheticalQuestions(
+                self.config.index.hypothetical_questions, self.llm, self.chunker.counter.count)
+        report = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store,
+                          enrichers).run(resolved, on_file=on_file, on_start=on_start)
         self.bm25.sync(self.store)
         return report
 

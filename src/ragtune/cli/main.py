@@ -66,6 +66,9 @@ def _print_ingest(report) -> None:
     note = " (nothing changed)" if report.chunks_added == 0 and report.chunks_removed == 0 else ""
     out.print(f"Chunks: {report.chunks_added} added, {report.chunks_removed} removed, "
               f"{report.chunks_total} in the index{note}  [{report.seconds:.1f} s]")
+    for name, cost in report.enrichment.items():
+        out.print(f"{name}: {cost['added']} added with {cost['calls']} LLM calls, "
+                  f"{cost['prompt_tokens']} + {cost['completion_tokens']} tokens, {cost['seconds']:.1f} s")
     for s in report.skipped:
         err.print(f"[yellow]skipped[/] {s.path}: {s.reason}", highlight=False)
 
@@ -110,6 +113,11 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
     for c in answer.citations:
         page = f", page {c.page}" if c.page is not None else ""
         out.print(f"  [{c.n}] {c.source}{page}  ({c.chunk_id})", highlight=False, markup=False)
+    for w in answer.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    unsupported = [c["sentence"] for c in answer.citation_check if not c["supported"]]
+    if unsupported:
+        err.print(f"[yellow]{len(unsupported)} cited sentence(s) not supported by their passages[/]")
     u = answer.usage
     err.print(f"[dim]{u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens, "
               f"{answer.latency_s:.2f} s, ${answer.cost_usd:.6f}[/]")

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from ragtune.config import DocumentsConfig
 from ragtune.documents.chunkers import Chunker
 from ragtune.documents.loaders import LoadError, loader_for
-from ragtune.documents.models import Document
+from ragtune.documents.models import Chunk, Document
 from ragtune.errors import InputError
 from ragtune.index.embedder import Embedder
 from ragtune.index.store import Store
@@ -39,6 +40,7 @@ class IngestReport:
     chunks_total: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    enrichment: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,16 +69,25 @@ def discover(paths: Iterable[Path], config: DocumentsConfig) -> list[tuple[Path,
     return found
 
 
+class Enricher(Protocol):
+    """Adds chunks at ingest time (e.g. hypothetical questions); ``cost`` is a dataclass of its LLM work."""
+
+    cost: Any
+
+    def expand(self, chunks: list[Chunk]) -> list[Chunk]: ...
+
+
 class Ingestor:
     """Brings a store in line with the files under the given paths."""
 
     def __init__(self, root: Path, config: DocumentsConfig, chunker: Chunker, embedder: Embedder,
-                 store: Store) -> None:
+                 store: Store, enrichers: dict[str, Enricher] | None = None) -> None:
         self.root = root.resolve()
         self.config = config
         self.chunker = chunker
         self.embedder = embedder
         self.store = store
+        self.enrichers = enrichers or {}
 
     def source_name(self, path: Path) -> str:
         """Paths inside the project are stored relative to it, others absolute."""
@@ -106,6 +117,8 @@ class Ingestor:
                     report.files_unchanged += 1
                 else:
                     chunks = self.chunker.chunk(doc)
+                    for enricher in self.enrichers.values():
+                        chunks = enricher.expand(chunks)
                     vectors = self.embedder.embed_cached([c.text for c in chunks if c.indexed], self.store)
                     report.chunks_removed += self.store.replace_document(doc, chunks, vectors)
                     report.chunks_added += len(chunks)
@@ -118,6 +131,7 @@ class Ingestor:
                 report.chunks_removed += self.store.remove_document(source)
                 report.files_removed += 1
         report.chunks_total = self.store.count_chunks()
+        report.enrichment = {name: asdict(e.cost) for name, e in self.enrichers.items()}
         report.seconds = round(time.perf_counter() - t0, 3)
         return report
 

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 _BULLET = re.compile(
-    r"^\s*(?:[-*\u2022]+|\(?\d{1,2}[.):]|[A-Za-z][.)]|Q\d*[:.]|Query\s*\d*[:.]|Sub-question\s*\d*[:.])\s*",
+    r"^\s*(?:(?:[-*\u2022]+|\(?\d{1,2}[.):]|[A-Za-z][.)]|Q\d*[:.]|(?:Sub-)?questions?\s*\d*[:.]|Query\s*\d*[:.]"
+    r"|Rephrased\s*\d*[:.])\s*)+",
     re.IGNORECASE,
 )
 

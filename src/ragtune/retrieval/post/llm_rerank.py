@@ -7,8 +7,10 @@ from typing import Any
 from ragtune.generation.parsing import parse_score
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
-PROMPT = ("Passage:\n{passage}\n\nQuestion: {question}\n\nHow well does the passage answer the question? "
-          "Reply with one number from 0 (not at all) to 10 (fully).\nScore:")
+PROMPT = ("Rate from 0 to 10 how well the passage answers the question. Reply with the number only.\n\n"
+          "Passage: The warranty lasts twenty-four months from delivery.\nQuestion: How long is the warranty?\n"
+          "Score: 10\n\nPassage: Invoices are payable within thirty days.\nQuestion: How long is the warranty?\n"
+          "Score: 0\n\nPassage: {passage}\nQuestion: {question}\nScore:")
 
 
 class LLMRerankConfig(ComponentConfig):
@@ -29,7 +31,7 @@ class LLMRerank(Component):
         grades, failed = [], 0
         for hit in pool:
             text = self.chat(PROMPT.format(passage=hit.chunk.text[: self.config.max_passage_chars],
-                                           question=ctx.question), max_tokens=4)
+                                           question=ctx.question), max_tokens=3, stop=["\n"])
             grade = parse_score(text)
             failed += grade is None
             grades.append(-1 if grade is None else grade)

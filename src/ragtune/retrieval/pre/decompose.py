@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 from ragtune.generation.parsing import parse_lines
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
-PROMPT = ("Break the question into {n} or fewer simple sub-questions that together answer it. Each "
-          "sub-question must make sense on its own. One per line, nothing else.\n\n"
-          "Question: {question}\nSub-questions:")
+PROMPT = ("Split the question into simple sub-questions, one per line.\n\n"
+          "Question: Who supplies the widgets and when does the warranty expire?\n"
+          "Sub-questions:\nWho supplies the widgets?\nWhen does the warranty expire?\n\n"
+          "Question: {question}\nSub-questions:\n")
+_SPLIT = re.compile(r"\?\s+|;\s+|,?\s+and\s+(?=(?:what|which|who|whom|when|where|why|how|is|are|does|do|can|"
+                    r"did|was|were)\b)", re.IGNORECASE)
+
+
+def split_question(question: str) -> list[str]:
+    """Rule-based decomposition: split at question marks, semicolons and "and" before a question word."""
+    parts = [p.strip(" ,.?") for p in _SPLIT.split(question)]
+    return [p[0].upper() + p[1:] + "?" for p in parts if len(p.split()) >= 3]
+
+
+def is_question(text: str) -> bool:
+    return text.endswith("?") and 3 <= len(text.split()) <= 40
 
 
 class DecomposeConfig(ComponentConfig):
     n: int = 3
-    max_tokens: int = 128
+    max_tokens: int = 96
+    method: Literal["auto", "llm", "rules"] = "auto"
 
 
 @components.register("decompose")
@@ -26,9 +41,19 @@ class Decompose(Component):
     Config = DecomposeConfig
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
-        text = self.chat(PROMPT.format(n=self.config.n, question=ctx.question), max_tokens=self.config.max_tokens)
-        subs = [q for q in parse_lines(text, self.config.n) if q.lower() != ctx.question.lower()]
-        if not subs:
-            ctx.warn("decompose: no sub-questions from the LLM; answering the question directly")
+        """``auto``: the LLM's sub-questions when it writes at least two real questions, else the rules."""
+        subs, by = [], "rules"
+        if self.config.method != "rules":
+            text = self.chat(PROMPT.format(question=ctx.question), max_tokens=self.config.max_tokens, stop=["\n\n"])
+            subs = [q for q in parse_lines(text, self.config.n) if is_question(q) and q.lower() != ctx.question.lower()]
+            by = "llm"
+            if len(subs) < 2 and self.config.method == "auto":
+                ctx.warn("decompose: the LLM wrote no usable sub-questions; splitting the question by rules")
+                subs, by = [], "rules"
+        if by == "rules":
+            subs = split_question(ctx.question)[: self.config.n]
+        if len(subs) < 2:
+            ctx.warn("decompose: the question has no parts to answer separately; answering it directly")
+            subs = []
         ctx.sub_questions = subs
-        return {"sub_questions": subs}
+        return {"sub_questions": subs, "by": by}

@@ -7,9 +7,10 @@ from typing import Any
 from ragtune.generation.parsing import parse_lines
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
-PROMPT = ("Write {n} different search queries that would find the answer to the question in a document "
-          "collection. Use different words and synonyms. One query per line, nothing else.\n\n"
-          "Question: {question}\nQueries:")
+PROMPT = ("Rephrase the question {n} ways with different words, one per line.\n\n"
+          "Question: When does the warranty expire?\nRephrased:\nHow long is the warranty period?\n"
+          "What is the duration of the warranty coverage?\nUntil what date is the product under warranty?\n\n"
+          "Question: {question}\nRephrased:\n")
 
 
 class MultiQueryConfig(ComponentConfig):
@@ -23,7 +24,8 @@ class MultiQuery(Component):
     Config = MultiQueryConfig
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
-        text = self.chat(PROMPT.format(n=self.config.n, question=ctx.question), max_tokens=self.config.max_tokens)
+        text = self.chat(PROMPT.format(n=self.config.n, question=ctx.question), max_tokens=self.config.max_tokens,
+                         stop=["\n\n"])
         extra = [q for q in parse_lines(text, self.config.n) if q.lower() != ctx.question.lower()]
         if not extra:
             ctx.warn("multi_query: no usable queries from the LLM; searching with the question only")

@@ -6,8 +6,10 @@ from typing import Any
 
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
-PROMPT = ("Rewrite this question as one short search query for a document search engine. Keep every "
-          "name, number and key term. Reply with the query only.\n\nQuestion: {question}\nQuery:")
+PROMPT = ("Rewrite the question as a short keyword search query. Keep every name, number and key term.\n\n"
+          "Question: hey, can u tell me how many days off staff get each year??\n"
+          "Query: employee paid vacation days per year\n\n"
+          "Question: {question}\nQuery:")
 
 
 class RewriteConfig(ComponentConfig):
@@ -23,7 +25,7 @@ class Rewrite(Component):
     Config = RewriteConfig
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
-        text = self.chat(PROMPT.format(question=ctx.question), max_tokens=self.config.max_tokens)
+        text = self.chat(PROMPT.format(question=ctx.question), max_tokens=self.config.max_tokens, stop=["\n"])
         query = text.splitlines()[0].strip().strip('"') if text else ""
         if len(query) < 3:
             ctx.warn("rewrite: empty output from the LLM; searching with the original question")

@@ -6,8 +6,10 @@ from typing import Any
 
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
-PROMPT = ("Write one more general question about the underlying topic or principle behind this question. "
-          "Reply with the question only.\n\nQuestion: {question}\nGeneral question:")
+PROMPT = ("Write a more general question about the topic behind the question.\n\n"
+          "Question: Can the buyer end the supply agreement after two years?\n"
+          "General question: What are the termination rights in the supply agreement?\n\n"
+          "Question: {question}\nGeneral question:")
 
 
 class StepBackConfig(ComponentConfig):
@@ -20,10 +22,10 @@ class StepBack(Component):
     Config = StepBackConfig
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
-        text = self.chat(PROMPT.format(question=ctx.question), max_tokens=self.config.max_tokens)
+        text = self.chat(PROMPT.format(question=ctx.question), max_tokens=self.config.max_tokens, stop=["\n"])
         general = text.splitlines()[0].strip() if text else ""
-        if len(general) < 8:
-            ctx.warn("step_back: no usable question from the LLM")
+        if not (general.endswith("?") and len(general.split()) >= 3):
+            ctx.warn(f"step_back: no usable question from the LLM ({general[:60]!r})")
             return {"step_back": None}
         ctx.queries = [*ctx.queries, general]
         return {"step_back": general}
