@@ -1,10 +1,14 @@
-"""Answer-text metrics (SQuAD-style normalisation): exact match, token F1, ROUGE-L F-measure."""
+"""Answer-text metrics (SQuAD-style normalisation): exact match, token F1, ROUGE-L F-measure. On an
+unanswerable question each scores 1 for a refusal and 0 for any answer (the SQuAD 2.0 convention)."""
 
 from __future__ import annotations
 
 import re
 import string
 from collections import Counter
+from collections.abc import Callable
+
+from ragtune.evaluation.metrics.base import Metric, Sample, metrics
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -50,3 +54,32 @@ def rouge_l(prediction: str, reference: str) -> float:
         return 0.0
     precision, recall = lcs / len(pred), lcs / len(ref)
     return 2 * precision * recall / (precision + recall)
+
+
+class _AgainstReference(Metric):
+    """Compares the answer (citation markers removed; '' for a refusal) with the reference answer."""
+
+    compare: Callable[[str, str], float]
+
+    def score(self, sample: Sample) -> float:
+        if sample.unanswerable:
+            return float(not sample.answered)
+        return self.compare(sample.plain_answer, sample.reference)
+
+
+@metrics.register("exact_match")
+class ExactMatch(_AgainstReference):
+    description = "normalised answer equals the reference"
+    compare = staticmethod(exact_match)
+
+
+@metrics.register("token_f1")
+class TokenF1(_AgainstReference):
+    description = "F1 of answer and reference tokens"
+    compare = staticmethod(token_f1)
+
+
+@metrics.register("rouge_l")
+class RougeL(_AgainstReference):
+    description = "F-measure of the longest common token subsequence"
+    compare = staticmethod(rouge_l)
