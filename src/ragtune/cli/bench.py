@@ -1,9 +1,129 @@
-"""`ragtune` commands of this area; `register` adds them to the main app. Keep imports here light."""
+"""``ragtune bench``, ``ragtune report`` and ``ragtune advise``. Keep imports here light."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from ragtune.cli.output import emit_json, err, handle_errors, out, progress_bar
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+RunOpt = Annotated[str | None, typer.Option("--run", help="Bench run name (default: named by the test set's "
+                                                          "hash; report/advise: the latest run).")]
+CADENCES = "never, yearly, half-yearly, quarterly, monthly, weekly, daily"
+
+
+def _summary(results: dict, report: str) -> dict:
+    keep = ("name", "kind", "model", "metrics", "accuracy", "n_correct", "latency_s_p50", "latency_s_p95", "tokens",
+            "cost_per_query_usd", "cost_per_correct_usd")
+    return {"test_set_sha256": results["test_set_sha256"], "n_questions": results["n_questions"],
+            "run": results["run"], "report": report, "seed": results["seed"],
+            "arms": [{k: a[k] for k in keep} for a in results["arms"]]}
+
+
+def _print_arms(results: dict) -> None:
+    from rich.table import Table
+
+    from ragtune.report.format import interval, seconds, usd
+
+    primary = results["config"]["primary_metric"]
+    table = Table(title=f"{results['n_questions']} questions, test set {results['test_set_sha256'][:12]}")
+    for col in ("arm", primary, "correct", "p50", "p95", "tokens in/out", "$ / query", "$ / correct"):
+        table.add_column(col)
+    for a in results["arms"]:
+        table.add_row(a["name"], interval(a["metrics"][primary]), f"{a['n_correct']}/{a['n_questions']}",
+                      seconds(a["latency_s_p50"]), seconds(a["latency_s_p95"]),
+                      f"{a['tokens']['prompt_mean']:.0f}/{a['tokens']['completion_mean']:.0f}",
+                      usd(a["cost_per_query_usd"]), usd(a["cost_per_correct_usd"]))
+    out.print(table)
+
+
+def bench(arms: Annotated[str | None, typer.Option("--arms", help="Comma-separated arms: base, rag, rag-advanced, "
+                                                                  "rag:PIPELINE, ... (default: bench.arms).")] = None,
+          questions: Annotated[Path | None, typer.Option("--questions", help="CSV/JSONL with question and answer "
+                                                         "columns (default: the synth test split).")] = None,
+          limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N questions.")] = None,
+          seed: Annotated[int | None, typer.Option("--seed", help="Seed of the bootstrap and permutation tests "
+                                                                  "(default: bench.seed).")] = None,
+          run: RunOpt = None, project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Benchmark arms on one frozen question set: quality with intervals, latency, tokens, cost. Resumable."""
+    from ragtune.evaluation.bench import run_bench
+    from ragtune.project import Project
+    from ragtune.report import write_report
+
+    proj = Project(project)
+    with progress_bar("Benchmarking", enabled=not as_json) as (start, advance):
+        results = run_bench(proj, arms.split(",") if arms else None, questions, limit, seed, run,
+                            on_start=start, on_answer=advance)
+    paths = write_report(proj, results["run"])
+    if as_json:
+        emit_json(_summary(results, paths["html"]))
+        return
+    _print_arms(results)
+    out.print(f"test_set_sha256: {results['test_set_sha256']}")
+    out.print(f"Report: {paths['html']}")
+
+
+def report(run: RunOpt = None,
+           out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report files "
+                                                                     "(default: the run folder).")] = None,
+           queries_per_month: Annotated[int | None, typer.Option("--queries-per-month", min=1,
+                                                                 help="Volume to price (default: bench config).")
+                                        ] = None,
+           data_changes: Annotated[str | None, typer.Option("--data-changes", help=f"How often documents change: "
+                                                            f"{CADENCES}.")] = None,
+           project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Write the HTML report (with plots), Markdown, JSON and CSV of a bench run."""
+    from ragtune.project import Project
+    from ragtune.report import write_report
+
+    _check_cadence(data_changes)
+    paths = write_report(Project(project), run, out_dir, queries_per_month, data_changes)
+    if as_json:
+        emit_json(paths)
+    else:
+        for kind, path in paths.items():
+            out.print(f"{kind}: {path}", highlight=False)
+
+
+def advise(queries_per_month: Annotated[int, typer.Option("--queries-per-month", min=1, help="Expected volume.")],
+           target_f1: Annotated[float, typer.Option("--target-f1", min=0, max=1, help="Token F1 the answers must "
+                                                    "reach on average.")],
+           data_changes: Annotated[str, typer.Option("--data-changes", help=f"How often the documents change: "
+                                                     f"{CADENCES}.")] = "quarterly",
+           run: RunOpt = None, project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Recommend RAG, fine-tuning or both from measured results, your volume, target and data freshness."""
+    from ragtune.evaluation.bench import load_results
+    from ragtune.project import Project
+    from ragtune.report.advise import advise as make_advice
+    from ragtune.report.analysis import analyse
+
+    _check_cadence(data_changes)
+    results = load_results(Project(project), run)
+    advice = make_advice(analyse(results, queries_per_month, data_changes), target_f1, "token_f1")
+    if as_json:
+        emit_json({"run": results["run"], "test_set_sha256": results["test_set_sha256"], **advice.to_dict()})
+        return
+    out.print(f"[bold]{advice.headline}[/]", highlight=False)
+    for p in advice.paragraphs[1:]:
+        out.print()
+        out.print(p, highlight=False)
+    err.print(f"[dim]from bench run {results['run']} ({results['n_questions']} questions)[/]")
+
+
+def _check_cadence(value: str | None) -> None:
+    from ragtune.errors import InputError
+    from ragtune.evaluation.config import CHANGES_PER_MONTH
+
+    if value is not None and value not in CHANGES_PER_MONTH:
+        raise InputError(f"--data-changes {value!r}: expected one of {CADENCES}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to `app`."""
+    app.command("bench")(handle_errors(bench))
+    app.command("report")(handle_errors(report))
+    app.command("advise")(handle_errors(advise))

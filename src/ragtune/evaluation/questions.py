@@ -1,0 +1,166 @@
+"""The frozen question set of a benchmark: loaded from CSV/JSONL (or the held-out synthetic split),
+identified by the sha256 of its canonical form, and checked against training data for overlap."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragtune.errors import InputError
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
+
+_TRUE = {"1", "true", "yes", "y"}
+
+
+@dataclass
+class Question:
+    """A question with its reference answer. ``unanswerable`` questions should be refused (an empty
+    reference marks them too); ``gold_contexts`` are evidence passages, when known."""
+
+    id: str
+    question: str
+    answer: str
+    unanswerable: bool = False
+    gold_contexts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def content_id(question: str, answer: str) -> str:
+    return hashlib.sha256(f"{question}\0{answer}".encode()).hexdigest()[:12]
+
+
+@dataclass
+class QuestionSet:
+    questions: list[Question]
+    source: str
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the canonical set: each question as [question, answer, unanswerable, gold contexts], sorted,
+        as compact JSON. Row order, ids and extra columns do not change it; any text does."""
+        rows = sorted([q.question, q.answer, q.unanswerable, q.gold_contexts] for q in self.questions)
+        canonical = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def limit(self, n: int | None) -> QuestionSet:
+        return self if n is None else QuestionSet(self.questions[:n], self.source)
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]], source: str) -> QuestionSet:
+        """Records with ``question`` and ``answer`` (any case); optional ``id``, ``unanswerable``, and gold
+        evidence as ``contexts`` (a list, or a JSON list in CSV) or ``context`` (one passage)."""
+        from ragtune.generation.answer import is_refusal
+
+        out, seen = [], set()
+        for i, raw in enumerate(records, start=1):
+            rec = {str(k).strip().lower(): v for k, v in raw.items()}
+            question = str(rec.get("question") or "").strip()
+            if not question or "answer" not in rec:
+                raise InputError(f"{source}: record {i} needs a non-empty 'question' and an 'answer' column")
+            answer = str(rec.get("answer") or "").strip()
+            flag = rec.get("unanswerable")
+            unanswerable = (str(flag).strip().lower() in _TRUE) if flag not in (None, "") else is_refusal(answer)
+            qid = str(rec.get("id") or "").strip() or content_id(question, answer)
+            if qid in seen:
+                raise InputError(f"{source}: record {i} repeats question id {qid!r} (duplicate question?)")
+            seen.add(qid)
+            out.append(Question(qid, question, "" if unanswerable else answer, unanswerable,
+                                _gold_contexts(rec, source, i)))
+        if not out:
+            raise InputError(f"{source}: no questions")
+        return cls(out, source)
+
+    @classmethod
+    def read(cls, path: Path) -> QuestionSet:
+        """A CSV (header row), JSONL (one object a line) or JSON (a list of objects) file."""
+        if not path.is_file():
+            raise InputError(f"{path}: no such questions file")
+        suffix = path.suffix.lower()
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            if suffix == ".csv":
+                records = list(csv.DictReader(text.splitlines()))
+            elif suffix == ".jsonl":
+                records = [json.loads(line) for line in text.splitlines() if line.strip()]
+            elif suffix == ".json":
+                records = json.loads(text)
+            else:
+                raise InputError(f"{path}: expected a .csv, .jsonl or .json questions file")
+        except (UnicodeDecodeError, json.JSONDecodeError, csv.Error) as e:
+            raise InputError(f"{path}: not readable as {suffix[1:].upper()}: {e}") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise InputError(f"{path}: expected a list of records")
+        return cls.from_records(records, str(path))
+
+    def write_jsonl(self, path: Path) -> None:
+        path.write_text("".join(json.dumps(q.to_dict(), ensure_ascii=False) + "\n" for q in self.questions),
+                        encoding="utf-8")
+
+
+def _gold_contexts(rec: dict[str, Any], source: str, i: int) -> list[str]:
+    value = rec.get("contexts")
+    if value in (None, ""):
+        single = rec.get("context")
+        return [str(single)] if single not in (None, "") else []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = [value]
+    if not isinstance(value, list):
+        raise InputError(f"{source}: record {i}: 'contexts' must be a list of passages")
+    return [str(v) for v in value if str(v).strip()]
+
+
+def load_questions(project: Project, path: Path | None = None, limit: int | None = None) -> QuestionSet:
+    """``path`` (CSV/JSONL/JSON), or by default the held-out test split of ``ragtune data synth``, whose
+    source chunks become the gold contexts."""
+    if path is not None:
+        return QuestionSet.read(path).limit(limit)
+    from ragtune.datasets.io import load_split
+
+    rows = load_split(project, name="synth", split="test")[:limit]
+    records = []
+    for row in rows:
+        chunks = project.store.chunks(row.get("chunk_ids") or [])
+        records.append({"id": row["id"], "question": row["question"], "answer": row["answer"],
+                        "unanswerable": row.get("type") == "unanswerable" or None,
+                        "contexts": [c.text for c in chunks]})
+    return QuestionSet.from_records(records, "synth dataset (test split)")
+
+
+def training_questions(project: Project) -> list[str]:
+    """Questions of the train split of every dataset in the project."""
+    from ragtune.datasets.io import datasets_dir
+
+    out = []
+    for path in sorted(datasets_dir(project).glob("*/train.jsonl")):
+        with path.open(encoding="utf-8") as f:
+            out.extend(json.loads(line)["question"] for line in f if line.strip())
+    return out
+
+
+def check_overlap(project: Project, questions: QuestionSet) -> dict[str, Any]:
+    """Whether any question is a near-duplicate of a training question (``datasets.split.leakage_threshold``);
+    an overlap is an error, because a benchmark on training questions measures memory, not the approach."""
+    from ragtune.datasets.leakage import check_leakage
+
+    train = training_questions(project)
+    if not train:
+        return {"checked": False, "reason": "the project has no training data"}
+    threshold = project.config.datasets.split.leakage_threshold
+    report = check_leakage(train, [q.question for q in questions.questions], project.embedder, threshold)
+    if not report.ok:
+        shown = "; ".join(f"{t!r} ~ {r!r}" for t, r in report.questions[:3])
+        raise InputError(f"{report.n_leaked} benchmark question(s) are near-duplicates (cosine >= {threshold}) of "
+                         f"training questions: {shown}. Remove them, or retrain without them.")
+    return {"checked": True, "n_train": report.n_train, "threshold": threshold,
+            "max_similarity": round(report.max_similarity, 4), "n_leaked": 0}

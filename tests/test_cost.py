@@ -1,0 +1,150 @@
+"""The cost model on a hand-computed scenario, price-sheet presets, and advise/report on fixed results."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ragtune.errors import ConfigError
+from ragtune.evaluation.bench import bench_dir
+from ragtune.evaluation.config import BenchConfig
+from ragtune.evaluation.cost import PRESETS, ArmUsage, CostModel, Deployment, PriceSheet, break_even, load_price_sheet
+from ragtune.report.advise import advise
+from ragtune.report.analysis import analyse
+
+SHEET = PriceSheet.model_validate({
+    "name": "hand",
+    "models": {"default": {"hourly_usd": 1.0}, "api": {"input_per_mtok": 0.15, "output_per_mtok": 0.60},
+               "gpu": {"hourly_usd": 3.6, "prompt_tokens_per_s": 1000, "completion_tokens_per_s": 100}},
+    "embedding": {"per_mtok_usd": 0.02, "hourly_usd": 0.36, "tokens_per_s": 1000},
+    "vector_store": {"monthly_usd": 20.0},
+    "training": {"hourly_usd": 3.0},
+    "labelling": {"per_item_usd": 0.5, "review_share": 0.1},
+})
+DEPLOYMENT = Deployment(corpus_tokens=1_000_000, embedding_tokens_per_s=None)
+
+
+def usage(name, retrieves=False, fine_tuned=False, llm_s=1.8, latency_s=None, accuracy=0.5, price_key="fast",
+          prompt_tokens=500, completion_tokens=50, **training):
+    return ArmUsage(name, price_key, retrieves, fine_tuned, prompt_tokens, completion_tokens,
+                    latency_s if latency_s is not None else llm_s, llm_s, 0.0, accuracy, **training)
+
+
+RAG = usage("rag", retrieves=True, llm_s=3.6, latency_s=4.6)
+SFT = usage("sft", fine_tuned=True, llm_s=1.8, training_hours=2.0, training_examples=400)
+
+
+def test_cost_per_query_hand_computed():
+    model = CostModel(SHEET, DEPLOYMENT)
+    rag = model.arm(RAG, "monthly")
+    # generation: 1 $/h x 3.6 s = $0.001; retrieval: 0.36 $/h x (4.6 - 3.6) s = $0.0001
+    assert rag.generation_usd == pytest.approx(0.001) and rag.retrieval_usd == pytest.approx(0.0001)
+    assert rag.cost_per_query_usd == pytest.approx(0.0011)
+    assert rag.cost_per_correct_usd == pytest.approx(0.0022)  # accuracy 0.5
+    # re-index 1M tokens: 0.02 $/Mtok + 0.36 $/h x 1000 s = 0.02 + 0.1; fixed = store 20 + 1 change x 0.12
+    assert rag.refresh_usd == pytest.approx(0.12) and rag.fixed_monthly_usd == pytest.approx(20.12)
+    sft = model.arm(SFT, "monthly")
+    # retrain: 2 h x 3 $/h + 0.5 $ x 10% x 400 examples = 6 + 20
+    assert sft.cost_per_query_usd == pytest.approx(0.0005) and sft.refresh_usd == pytest.approx(26.0)
+    assert model.arm(SFT, "quarterly").fixed_monthly_usd == pytest.approx(26 / 3)
+    # API tokens: (1000 x 0.15 + 100 x 0.60) / 1e6; GPU throughput: 1000/1000 + 100/100 = 2 s x 3.6 $/h
+    api = usage("api", price_key="api", prompt_tokens=1000, completion_tokens=100)
+    assert model.arm(api, "never").cost_per_query_usd == pytest.approx(0.00021)
+    gpu = usage("gpu", price_key="gpu", prompt_tokens=1000, completion_tokens=100, llm_s=99.0)
+    assert model.arm(gpu, "never").cost_per_query_usd == pytest.approx(0.002)
+
+
+def test_break_even_volume_hand_computed():
+    model = CostModel(SHEET, DEPLOYMENT)
+    rag, sft = model.arm(RAG, "monthly"), model.arm(SFT, "monthly")
+    # 20.12 + 0.0011 V = 26 + 0.0005 V  ->  V = 5.88 / 0.0006 = 9800 queries a month
+    assert break_even(rag, sft) == pytest.approx(9800)
+    assert rag.tco(9800) == pytest.approx(sft.tco(9800))
+    # retraining quarterly, sft has both the lower fixed and per-query cost: cheaper at every volume
+    assert break_even(model.arm(RAG, "quarterly"), model.arm(SFT, "quarterly")) is None
+
+
+def test_presets_load_and_bad_sheets_are_config_errors(tmp_path):
+    for name in PRESETS:
+        sheet = load_price_sheet(name)
+        assert sheet.name == name and "default" in sheet.models and sheet.sources
+    bad = tmp_path / "prices.yaml"
+    bad.write_text("name: x\nmodels: {fast: {hourly_usd: 1}}\n")
+    with pytest.raises(ConfigError, match="default"):
+        load_price_sheet(str(bad))
+    with pytest.raises(ConfigError, match="laptop-cpu"):
+        load_price_sheet("no-such-sheet", tmp_path)
+
+
+def metric(mean, n=20):
+    if mean is None:
+        return {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
+    return {"mean": mean, "ci_low": mean - 0.05, "ci_high": mean + 0.05, "n": n}
+
+
+def fixed_results(arms: dict[str, tuple[ArmUsage, float]], comparisons=()) -> dict:
+    """Results in the shape `run_bench` writes, for arms given as (usage, token F1)."""
+    cfg = BenchConfig(metrics=["exact_match", "token_f1", "faithfulness", "citation_accuracy"])
+    out = []
+    for name, (u, f1) in arms.items():
+        u.name = name
+        out.append({"name": name, "kind": name.split(":")[0], "model": "fast", "retrieves": u.retrieves,
+                    "fine_tuned": u.fine_tuned, "n_questions": 20,
+                    "metrics": {"exact_match": metric(f1 / 2), "token_f1": metric(f1),
+                                "faithfulness": metric(0.8) if u.retrieves else metric(None),
+                                "citation_accuracy": metric(0.9) if u.retrieves else metric(None)},
+                    "accuracy": metric(u.accuracy), "n_correct": int(20 * u.accuracy),
+                    "latency_s_p50": u.latency_s, "latency_s_p95": 2 * u.latency_s,
+                    "tokens": {"prompt_mean": u.prompt_tokens, "completion_mean": u.completion_tokens},
+                    "cost_per_query_usd": 0.0, "cost_per_correct_usd": None, "usage": u.__dict__,
+                    "judge_calls": {"n": 0, "ungraded": 0}})
+    return {"test_set_sha256": "ab" * 32, "n_questions": 20, "questions_source": "qa.csv", "seed": 0,
+            "config": cfg.model_dump(mode="json"), "price_sheet": SHEET.model_dump(mode="json"),
+            "deployment": DEPLOYMENT.__dict__, "arms": out, "comparisons": list(comparisons),
+            "per_question": [], "run": "fixed", "leakage": {"checked": True}, "judge": {"model": "fast",
+                                                                                      "backend": "llama_cpp"}}
+
+
+def test_advise_picks_the_cheapest_arm_that_reaches_the_target():
+    results = fixed_results({"base": (usage("base", llm_s=1.0, accuracy=0.1), 0.2), "rag": (RAG, 0.65),
+                             "sft": (SFT, 0.62)})
+    # documents rarely change: both reach 0.6; at 50,000 queries sft (26/12 + 25) beats rag (20.01 + 55)
+    a = advise(analyse(results, 50_000, "yearly"), target=0.6)
+    assert a.recommended == "sft" and a.meets_target
+    assert "rag also reaches the target" in " ".join(a.reasons)
+    # monthly changes: only arms that retrieve stay current, so rag is chosen and the reason says why
+    a = advise(analyse(results, 50_000, "monthly"), target=0.6)
+    assert a.recommended == "rag" and "only arms that retrieve are eligible" in a.reasons[0]
+    assert "citation accuracy 0.900" in " ".join(a.trade_offs)
+    # nobody reaches 0.9: the closest arm, with ways to close the gap
+    a = advise(analyse(results, 50_000, "monthly"), target=0.9)
+    assert a.recommended == "rag" and not a.meets_target and a.headline.startswith("No arm reaches")
+    assert "--arms rag+sft" in a.reasons[0]
+
+
+def test_report_text_matches_its_tables(new_project):
+    from ragtune.report import write_report
+
+    rag_sft = usage("rag+sft", retrieves=True, fine_tuned=True, llm_s=3.0, latency_s=4.0, accuracy=0.7,
+                    training_hours=2.0, training_examples=400)
+    test = {"metric": "token_f1", "a": "rag+sft", "b": "rag", "n": 20, "diff": 0.1, "ci_low": 0.02,
+            "ci_high": 0.18, "p_value": 0.01, "p_holm": 0.02, "significant": True}
+    results = fixed_results({"base": (usage("base", llm_s=1.0, accuracy=0.1), 0.2), "rag": (RAG, 0.65),
+                             "sft": (SFT, 0.62), "rag+sft": (rag_sft, 0.75)}, [test])
+    run = bench_dir(new_project) / "fixed"
+    run.mkdir(parents=True)
+    (run / "results.json").write_text(json.dumps(results))
+    paths = write_report(new_project, queries_per_month=50_000, data_changes="monthly")
+    md = Path(paths["markdown"]).read_text()
+    report = json.loads(Path(paths["json"]).read_text())
+    # every break-even sentence names a volume that is in the break-even table
+    evens = report["analysis"]["break_even"]
+    assert evens
+    for e in evens:
+        sentence = f"{e['cheaper_below']} is cheaper below {e['volume']:,.0f} queries a month"
+        assert sentence in md and f"| {e['volume']:,.0f} |" in md
+    assert "rag+sft vs rag: +0.100 [+0.020, +0.180]" in md
+    html = Path(paths["html"]).read_text()
+    assert html.count("data:image/png;base64,") == 5 and "<script" not in html
+    csv_lines = Path(paths["arms_csv"]).read_text().splitlines()
+    assert csv_lines[0].startswith("arm,model") and len(csv_lines) == 5
