@@ -4,6 +4,7 @@ from pathlib import Path
 
 DEMO_DIR = Path(__file__).parent
 CORPUS = DEMO_DIR / "corpus"
+BENCH_QUESTIONS = DEMO_DIR / "qa.csv"  # question, answer, context: for `ragtune bench --questions`
 QUESTIONS = [
     "What is the term of the e-business hosting agreement with Bluefly?",
     "Who are the parties to the servicing agreement?",

@@ -125,7 +125,7 @@ def load_questions(project: Project, path: Path | None = None, limit: int | None
     source chunks become the gold contexts."""
     if path is not None:
         return QuestionSet.read(path).limit(limit)
-    from ragtune.datasets.io import load_split
+    from ragtune.datasets import load_split
 
     rows = load_split(project, name="synth", split="test")[:limit]
     records = []
