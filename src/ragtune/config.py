@@ -12,6 +12,8 @@ from ragtune.datasets.config import DatasetsConfig
 from ragtune.documents.chunkers import AnyChunkerConfig, RecursiveConfig
 from ragtune.errors import ConfigError
 from ragtune.evaluation.config import BenchConfig
+from ragtune.generation.config import CompareConfig
+from ragtune.index.graph.config import GraphConfig
 from ragtune.training.config import TrainingConfig
 
 CONFIG_FILE = "ragtune.yaml"
@@ -48,6 +50,7 @@ class IndexConfig(Strict):
     """Extra indexing work at ingest time."""
 
     hypothetical_questions: HypotheticalQuestionsConfig = Field(default_factory=HypotheticalQuestionsConfig)
+    graph: GraphConfig = Field(default_factory=GraphConfig)
 
 
 class StoreConfig(Strict):
@@ -132,6 +135,7 @@ class ProjectConfig(Strict):
     datasets: DatasetsConfig = Field(default_factory=DatasetsConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     bench: BenchConfig = Field(default_factory=BenchConfig)
+    compare: CompareConfig = Field(default_factory=CompareConfig)
 
     @classmethod
     def load(cls, path: Path) -> ProjectConfig:

@@ -78,8 +78,10 @@ class Project:
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False,
                on_start: Callable[[int], None] | None = None,
-               on_file: Callable[[str, int], None] | None = None):
-        """Index files and folders; returns an IngestReport (skipped files are listed, not raised)."""
+               on_file: Callable[[str, int], None] | None = None, graph: bool | None = None):
+        """Index files and folders; returns an IngestReport (skipped files are listed, not raised). ``graph``
+        (default ``index.graph.build_on_ingest``) also rebuilds the knowledge graph; its cost is in
+        ``report.enrichment["knowledge_graph"]``."""
         from ragtune.documents.ingest import Ingestor
 
         resolved = [Path(p) if Path(p).is_absolute() else Path.cwd() / p for p in paths]
@@ -87,10 +89,11 @@ class Project:
             raise InputError("nothing to ingest: give at least one file or folder")
         if rebuild:
             self.close()
-            for name in ("index.db", "index.db-wal", "index.db-shm", "bm25"):
+            for name in ("index.db", "index.db-wal", "index.db-shm", "bm25", "graph/graph.json"):
                 target = self.workdir / name
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
             self.__dict__.pop("store", None)
+            self.__dict__.pop("graph", None)
         enrichers = {}
         if self.config.index.hypothetical_questions.per_chunk:
             from ragtune.index.hypothetical_questions import HypotheticalQuestions
@@ -100,7 +103,43 @@ class Project:
         report = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store,
                           enrichers).run(resolved, on_file=on_file, on_start=on_start)
         self.bm25.sync(self.store)
+        if self.config.index.graph.build_on_ingest if graph is None else graph:
+            report.enrichment["knowledge_graph"] = self.build_graph().enrichment()
         return report
+
+    def build_graph(self, extractor: str | None = None, on_start: Callable[[int], None] | None = None,
+                    on_chunk: Callable[[str], None] | None = None):
+        """Extract entities and relations from every chunk (``rules`` or ``llm``, default
+        ``index.graph.extractor``), merge duplicates, save the graph; returns a GraphBuildReport."""
+        from ragtune.index.graph.builder import GraphBuilder
+
+        graph, report = GraphBuilder(self, self.config.index.graph, extractor).build(on_start, on_chunk)
+        self.__dict__["graph"] = graph
+        return report
+
+    @cached_property
+    def graph(self):
+        """The knowledge graph saved by ``build_graph`` (``.ragtune/graph/graph.json``)."""
+        from ragtune.index.graph.knowledge_graph import KnowledgeGraph
+
+        return KnowledgeGraph.load(self.workdir / "graph" / "graph.json")
+
+    def ask_global(self, question: str):
+        """A corpus-wide question answered from graph communities (summaries, map, reduce); a GlobalAnswer."""
+        from ragtune.generation.global_search import GlobalSearch
+
+        if not question.strip():
+            raise InputError("the question is empty")
+        return GlobalSearch(self).answer(question)
+
+    def compare(self, aspect: str, docs: list[str] | None = None, top_k: int | None = None,
+                pipeline: str | None = None, on_start: Callable[[int], None] | None = None,
+                on_document: Callable[[str], None] | None = None):
+        """Compare documents on ``aspect`` (all, or those matching the ``docs`` globs): per document a cited
+        summary (map), then a comparison table and synthesis (reduce). Returns a Comparison."""
+        from ragtune.generation.compare import DocumentComparer
+
+        return DocumentComparer(self).compare(aspect, docs, top_k, pipeline, on_start, on_document)
 
     def pipeline(self, spec: str | None = None):
         """A retrieval pipeline: a name from ``pipelines:``, a spec like ``hyde+hybrid+rerank``, or the

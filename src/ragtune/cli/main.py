@@ -44,11 +44,13 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to
            project: ProjectOpt = Path("."),
            strict: Annotated[bool, typer.Option(help="Exit non-zero when any file is skipped.")] = False,
            rebuild: Annotated[bool, typer.Option(help="Drop the index and ingest from scratch.")] = False,
+           graph: Annotated[bool | None, typer.Option("--graph/--no-graph", help="Also build the knowledge graph "
+                                                      "(default: index.graph.build_on_ingest).")] = None,
            as_json: JsonOpt = False) -> None:
     """Load, chunk, embed and index documents (incremental: unchanged files are skipped)."""
     proj = _project(project)
     with progress_bar("Ingesting", enabled=not as_json) as (start, advance):
-        report = proj.ingest(paths, rebuild=rebuild, on_start=start, on_file=lambda s, i: advance(s))
+        report = proj.ingest(paths, rebuild=rebuild, on_start=start, on_file=lambda s, i: advance(s), graph=graph)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -158,9 +160,9 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo pro
 
 def _register_areas() -> None:
     """Commands of the later stages live in their own modules (data, tune, models, feedback, eval, bench)."""
-    from ragtune.cli import bench, data, evaluate, feedback, models, tune
+    from ragtune.cli import bench, data, evaluate, feedback, graph, models, tune
 
-    for module in (data, tune, models, feedback, evaluate, bench):
+    for module in (data, tune, models, feedback, evaluate, bench, graph):
         module.register(app)
 
 

@@ -129,7 +129,7 @@ def _import_components() -> None:
                    "retrieval.pre.multi_query", "retrieval.pre.decompose", "retrieval.pre.step_back",
                    "retrieval.pre.router", "retrieval.post.llm_rerank", "retrieval.post.cross_encoder_rerank",
                    "retrieval.post.mmr", "retrieval.post.dedupe", "retrieval.post.reorder",
-                   "retrieval.post.compress", "retrieval.post.sentence_window"):
+                   "retrieval.post.compress", "retrieval.post.sentence_window", "retrieval.post.graph"):
         importlib.import_module(f"ragtune.{module}")
 
 

@@ -1,0 +1,264 @@
+"""Multi-document analysis: questions that span documents ("compare the termination clauses") answered by
+a per-document map (retrieve that document's chunks for the aspect, summarise them with citations) and a
+reduce (one comparison row per document, key terms found by the rule extractor, and an overall synthesis
+that cites the rows). Empty generations are retried, then degrade (extractive summary, template synthesis)
+with a warning; uncited summaries are replaced by the cited sentences they could not point to."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ragtune.documents.models import Chunk
+from ragtune.errors import InputError
+from ragtune.generation.answer import _relevance, chunk_record, is_refusal
+from ragtune.generation.citation_check import check_citations
+from ragtune.generation.citations import Citation, attribute, content_words, extract_citations, strip_invalid_markers
+from ragtune.generation.pricing import call_cost
+from ragtune.generation.prompts import grounded_messages
+from ragtune.retrieval.pipeline import QueryContext, StageTrace
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
+
+MAP_QUESTION = "In two or three sentences, what does this document say about {aspect}?"
+REDUCE_SYSTEM = ("You compare documents using only the numbered summaries. Cite the documents you mention with "
+                 "their numbers in square brackets, like [1] or [2][3].")
+REDUCE_USER = ("Aspect: {aspect}\n\nSummaries:\n{summaries}\n\nIn three to five sentences, compare the documents on "
+               "this aspect: what they have in common and how they differ.\nComparison:")
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+@dataclass
+class DocumentRow:
+    """One document's row: its cited summary of the aspect (``method``: llm, extractive or not_found)."""
+
+    n: int
+    source: str
+    title: str
+    summary: str
+    method: str
+    citations: list[Citation]
+    key_terms: list[str]
+    chunks: list[dict]
+    quotes: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Comparison:
+    aspect: str
+    rows: list[DocumentRow]
+    synthesis: str
+    synthesis_method: str
+    synthesis_cites: list[int]
+    usage: dict[str, int]
+    latency_s: float
+    cost_usd: float
+    model: str | None
+    pipeline: str
+    stages: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_markdown(self) -> str:
+        """A comparison table (one row per document), the synthesis, then each row's cited passages."""
+        def cell(text: str) -> str:
+            return " ".join(text.replace("|", "\\|").split())
+
+        lines = [f"## Comparison: {self.aspect}", "", "| # | document | summary | key terms |", "|---|---|---|---|"]
+        lines += [f"| {r.n} | {cell(r.title)} | {cell(r.summary)} | {cell('; '.join(r.key_terms)) or '-'} |"
+                  for r in self.rows]
+        lines += ["", f"**Synthesis** ({self.synthesis_method}; [n] = row n): {self.synthesis}", "",
+                  "### Citations", ""]
+        for r in self.rows:
+            for c, quote in zip(r.citations, r.quotes, strict=True):
+                page = f", page {c.page}" if c.page is not None else ""
+                lines.append(f"- row {r.n} [{c.n}] `{c.source}`{page}, chunk `{c.chunk_id}`: \"{cell(quote)}\"")
+        return "\n".join(lines) + "\n"
+
+
+def glob_escape(source: str) -> str:
+    """A SQLite GLOB pattern matching exactly ``source``."""
+    return re.sub(r"([*?\[])", r"[\1]", source)
+
+
+def select_documents(sources: list[str], patterns: list[str] | None) -> list[str]:
+    """Stored sources matching any pattern (globs on the source path, or its file name); every pattern must
+    match something."""
+    if not patterns:
+        return sorted(sources)
+    chosen: set[str] = set()
+    for pattern in patterns:
+        hits = [s for s in sources if s == pattern or fnmatch.fnmatchcase(s, pattern)
+                or fnmatch.fnmatchcase(s.rsplit("/", 1)[-1], pattern)]
+        if not hits:
+            raise InputError(f"--docs {pattern!r} matches no indexed document")
+        chosen.update(hits)
+    return sorted(chosen)
+
+
+def _sentences(text: str) -> list[str]:
+    from ragtune.index.graph.extractors.rules import sentences
+
+    return [s for _, s in sentences(text) if len(s.split()) >= 4]
+
+
+def key_terms(aspect: str, chunks: list[Chunk]) -> list[str]:
+    """Durations, amounts, dates and governing law in the sentences that mention the aspect, as
+    "termination: 90 days" (the rule extractor's relation labels)."""
+    from ragtune.index.graph.config import GraphConfig
+    from ragtune.index.graph.extractors.rules import RuleExtractor
+
+    stems = {w[:6] for w in content_words(aspect)}
+    relevant = [s for c in chunks for s in _sentences(c.text) if any(st in s.lower() for st in stems)]
+    if not relevant:
+        return []
+    probe = Chunk("probe", "", " ".join(relevant), 0, 0, None, 0)
+    found = RuleExtractor(GraphConfig()).extract(probe)
+    terms = [f"{r.type.replace('_', ' ')}: {r.target}" for r in found.relations
+             if r.type not in ("defines", "party_to", "incorporated_in")]
+    return list(dict.fromkeys(terms))[:6]
+
+
+def quote(chunk: Chunk, summary: str, limit: int = 300) -> str:
+    """The sentence of ``chunk`` sharing most content words with ``summary`` (what a citation points to)."""
+    words = content_words(_MARKER.sub("", summary))
+    best = max(_sentences(chunk.text) or [chunk.text], key=lambda s: len(words & content_words(s)))
+    best = " ".join(best.split())
+    return best if len(best) <= limit else best[: limit - 1] + "…"
+
+
+class DocumentComparer:
+    """Map (per document) and reduce (across documents) with the project's pipeline and LLM."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.config = project.config.compare
+        self.llm = project.llm
+        self.trace: list[StageTrace] = []
+        self.warnings: list[str] = []
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def _generate(self, messages: list[dict[str, str]], stage: str, max_tokens: int) -> str:
+        """The LLM's reply; an empty one is retried (``retries``, warmer each time) before returning ""."""
+        for attempt in range(self.config.retries + 1):
+            trace = StageTrace(stage if not attempt else f"{stage}[retry {attempt}]", "generate")
+            t0 = time.perf_counter()
+            gen = self.llm.generate(messages, max_tokens=max_tokens, temperature=0.4 * attempt,
+                                    seed=self.project.config.llm.seed + attempt)
+            trace.add(gen)
+            trace.seconds = round(time.perf_counter() - t0, 4)
+            self.trace.append(trace)
+            if gen.text.strip():
+                return gen.text.strip()
+        return ""
+
+    def compare(self, aspect: str, docs: list[str] | None = None, top_k: int | None = None,
+                pipeline: str | None = None, on_start: Callable[[int], None] | None = None,
+                on_document: Callable[[str], None] | None = None) -> Comparison:
+        t0 = time.perf_counter()
+        if not aspect.strip():
+            raise InputError("the aspect to compare is empty")
+        if self.project.store.count_chunks() == 0:
+            raise InputError(f"the index of {self.project.root} is empty: run `ragtune ingest PATH` first")
+        stored = self.project.store.documents()
+        sources = select_documents(list(stored), docs)
+        if on_start:
+            on_start(len(sources) + 1)
+        pipeline = pipeline or self.config.pipeline
+        rows = []
+        for n, source in enumerate(sources, start=1):
+            ctx = self.project.retrieve(aspect, top_k or self.config.top_k, {"source": glob_escape(source)}, pipeline)
+            for t in ctx.trace:
+                t.stage = f"{t.stage}[{n}]"
+            self.trace.extend(ctx.trace)
+            self.warnings.extend(ctx.warnings)
+            rows.append(self._map(n, aspect, source, stored[source].title or source, ctx))
+            if on_document:
+                on_document(source)
+        synthesis, method, cites = self._reduce(aspect, rows)
+        if on_document:
+            on_document("synthesis")
+        cost = sum(call_cost(self.project.config.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
+                             t.llm_seconds) for t in self.trace)
+        usage = {"prompt_tokens": sum(t.prompt_tokens for t in self.trace),
+                 "completion_tokens": sum(t.completion_tokens for t in self.trace)}
+        return Comparison(aspect, rows, synthesis, method, cites, usage, round(time.perf_counter() - t0, 4),
+                          round(cost, 8), self.llm.model_id, self.project.pipeline(pipeline).name,
+                          [asdict(t) for t in self.trace], self.warnings)
+
+    def _map(self, n: int, aspect: str, source: str, title: str, ctx: QueryContext) -> DocumentRow:
+        chunks = [h.chunk for h in ctx.hits]
+        records = [chunk_record(h) for h in ctx.hits]
+        relevant = any(h.bm25_score for h in ctx.hits) or (
+            bool(chunks) and _relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance)
+        if not relevant:
+            return DocumentRow(n, source, title, f"Nothing in this document addresses {aspect}.", "not_found", [], [],
+                               records)
+        text = self._generate(grounded_messages(MAP_QUESTION.format(aspect=aspect), chunks), f"map[{n}]",
+                              self.config.map_max_tokens)
+        method, citations = "llm", []
+        if not text or is_refusal(text):
+            self._warn(f"compare: {title}: the model wrote {'nothing' if not text else 'a refusal'} although "
+                       "relevant passages were found; showing the most relevant sentences instead")
+        else:
+            text = attribute(strip_invalid_markers(text, len(chunks)), chunks)
+            citations = extract_citations(text, chunks)
+            if not citations:
+                self._warn(f"compare: {title}: the summary could not be tied to any passage; showing the most "
+                           "relevant sentences instead")
+        if not citations:
+            text, method = self._extractive(aspect, chunks), "extractive"
+            citations = extract_citations(text, chunks)
+        checked = check_citations(text, chunks, self.project.embedder)
+        return DocumentRow(n, source, title, text, method, citations, key_terms(aspect, chunks), records,
+                           [quote(chunks[c.n - 1], text) for c in citations],
+                           [c.sentence for c in checked if not c.supported])
+
+    def _extractive(self, aspect: str, chunks: list[Chunk], k: int = 2) -> str:
+        """The ``k`` sentences of the passages closest to the aspect, in document order, each cited."""
+        candidates = [(i, s) for i, c in enumerate(chunks, start=1) for s in _sentences(c.text)]
+        if not candidates:
+            return " ".join(f"{chunks[0].text[:300].strip()} [1]".split())
+        embedder = self.project.embedder
+        sims = embedder.embed([s for _, s in candidates]) @ embedder.embed_query(aspect)
+        best = sorted(sorted(range(len(candidates)), key=lambda j: -sims[j])[:k])
+        return " ".join(f"{' '.join(candidates[j][1].split())[:400].rstrip('.;,')} [{candidates[j][0]}]."
+                        for j in best)
+
+    def _reduce(self, aspect: str, rows: list[DocumentRow]) -> tuple[str, str, list[int]]:
+        """(synthesis, method, cited row numbers): the LLM's comparison of the summaries, or a template."""
+        found = [r for r in rows if r.method != "not_found"]
+        summaries = "\n".join(f"[{r.n}] {r.title}: {_MARKER.sub('', r.summary).strip()}" for r in rows)
+        text = ""
+        if len(found) >= 2:
+            text = self._generate([{"role": "system", "content": REDUCE_SYSTEM},
+                                   {"role": "user", "content": REDUCE_USER.format(aspect=aspect, summaries=summaries)}],
+                                  "reduce", self.config.reduce_max_tokens)
+            if not text or is_refusal(text):
+                self._warn("compare: the model wrote no comparison; using a template synthesis")
+                text = ""
+        if text:
+            pseudo = [Chunk(str(r.n), r.source, f"{r.title} {r.summary}", 0, 0, None, 0) for r in rows]
+            text = attribute(strip_invalid_markers(text, len(rows)), pseudo)
+            return text, "llm", [c.n for c in extract_citations(text, pseudo)]
+        return self._template(aspect, rows), "template", [r.n for r in found]
+
+    @staticmethod
+    def _template(aspect: str, rows: list[DocumentRow]) -> str:
+        found = [r for r in rows if r.method != "not_found"]
+        missing = [r for r in rows if r.method == "not_found"]
+        parts = [f"{len(found)} of {len(rows)} documents address {aspect}."]
+        parts += [f"{r.title}: {'; '.join(r.key_terms) or 'see its summary'} [{r.n}]." for r in found]
+        if missing:
+            parts.append("Not addressed in: " + ", ".join(r.title for r in missing) + ".")
+        return " ".join(parts)

@@ -1,0 +1,195 @@
+"""Global search for corpus-wide questions ("which contracts are governed by Delaware law?"), after GraphRAG:
+the knowledge graph's communities (Louvain, computed at build time) are described by their facts, summarised
+by the LLM once (cached by content and model in ``.ragtune/graph/communities.json``), the communities closest
+to the question are mapped to notes that answer it, and the notes are reduced to one answer citing them.
+Empty or unusable generations are retried, then degrade (the facts stand in for a summary, the notes for the
+answer) with a warning."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ragtune.documents.models import Chunk
+from ragtune.generation.answer import is_refusal
+from ragtune.generation.citations import attribute, extract_citations, strip_invalid_markers
+from ragtune.generation.pricing import call_cost
+from ragtune.generation.prompts import NO_ANSWER
+from ragtune.index.graph.knowledge_graph import KnowledgeGraph, atomic_write_text, read_json
+from ragtune.retrieval.pipeline import StageTrace
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
+
+PROMPT_VERSION = 1
+SUMMARY_PROMPT = ("Facts extracted from documents:\n{facts}\n\nIn two to four sentences, summarise what these facts "
+                  "say: name the documents, the parties and the key terms.\nSummary:")
+MAP_PROMPT = ("Summary:\n{summary}\n\nQuestion: {question}\nIn one to three sentences, write what the summary says "
+              "that helps answer the question. If nothing helps, reply NONE.\nNotes:")
+REDUCE_SYSTEM = ("You answer questions about a collection of documents using only the numbered notes. Cite the notes "
+                 "you use with their numbers in square brackets, like [1] or [2][3]. If the notes do not answer "
+                 f"the question, reply exactly: {NO_ANSWER}")
+_MAX_FACTS = 30
+
+
+@dataclass
+class Community:
+    """A group of densely connected nodes, described by its facts (relations) and, once asked, a summary."""
+
+    id: int
+    title: str
+    facts: str
+    documents: list[str]
+    chunk_ids: list[str]
+    size: int
+    summary: str = ""
+    summary_by: str = ""  # llm, cache or facts
+
+
+def _name(graph: KnowledgeGraph, node: str) -> str:
+    d = graph.node(node)
+    return d["name"] if d["type"] != "document" else f"document {d['name']}"
+
+
+def communities(graph: KnowledgeGraph) -> list[Community]:
+    """Communities with at least one relation, their facts ordered by how many chunks support them."""
+    out = []
+    for cid, members in sorted(graph.communities().items()):
+        member_set = set(members)
+        edges = sorted({(u, v, k): d for u, v, k, d in graph.graph.edges(members, keys=True, data=True)}.items(),
+                       key=lambda kv: (-len(kv[1]["chunk_ids"]), kv[0]))
+        edges += sorted({(u, v, k): d for u, v, k, d in graph.graph.in_edges(members, keys=True, data=True)
+                         if u not in member_set}.items(), key=lambda kv: (-len(kv[1]["chunk_ids"]), kv[0]))
+        if not edges:
+            continue
+        facts = []
+        for (u, v, _), d in edges[:_MAX_FACTS]:
+            role = f" as {', '.join(d['roles'])}" if d["roles"] else ""
+            facts.append(f"- {_name(graph, u)} {d['type'].replace('_', ' ')} {_name(graph, v)}{role}")
+        ranked = sorted(members, key=lambda n: (-graph.graph.degree(n), n))
+        title = ", ".join(graph.node(n)["name"] for n in ranked[:3])
+        chunk_ids = list(dict.fromkeys(c for _, d in edges[:_MAX_FACTS] for c in d["chunk_ids"]))
+        documents = sorted({s for n in members for s in graph.node(n)["sources"]})
+        out.append(Community(cid, title, "\n".join(dict.fromkeys(facts)), documents, chunk_ids, len(members)))
+    return out
+
+
+@dataclass
+class GlobalAnswer:
+    question: str
+    answer: str
+    answered: bool
+    citations: list[dict]
+    communities: list[dict]
+    usage: dict[str, int]
+    latency_s: float
+    cost_usd: float
+    model: str | None
+    stages: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class GlobalSearch:
+    """Map-reduce over community summaries (``index.graph.global_communities`` communities per question)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.config = project.config.index.graph
+        self.llm = project.llm
+        self.trace: list[StageTrace] = []
+        self.warnings: list[str] = []
+        self.cache_path = project.workdir / "graph" / "communities.json"
+
+    def _generate(self, messages: list[dict[str, str]], stage: str, max_tokens: int, retries: int = 1) -> str:
+        for attempt in range(retries + 1):
+            trace = StageTrace(stage if not attempt else f"{stage}[retry {attempt}]", "generate")
+            t0 = time.perf_counter()
+            gen = self.llm.generate(messages, max_tokens=max_tokens, temperature=0.4 * attempt,
+                                    seed=self.project.config.llm.seed + attempt)
+            trace.add(gen)
+            trace.seconds = round(time.perf_counter() - t0, 4)
+            self.trace.append(trace)
+            if gen.text.strip():
+                return gen.text.strip()
+        return ""
+
+    def _summarise(self, community: Community) -> None:
+        """The community's summary from the cache, else from the LLM (cached), else its facts."""
+        cache = read_json(self.cache_path, {})
+        key = hashlib.sha256(f"v{PROMPT_VERSION}\0{self.llm.model_id}\0{self.config.summary_max_tokens}\0"
+                             f"{community.facts}".encode()).hexdigest()
+        if key in cache:
+            community.summary, community.summary_by = cache[key], "cache"
+            return
+        text = self._generate([{"role": "user", "content": SUMMARY_PROMPT.format(facts=community.facts)}],
+                              f"summary[{community.id}]", self.config.summary_max_tokens)
+        if not text or is_refusal(text):
+            self.warnings.append(f"global: community {community.id} ({community.title}): no summary from the model; "
+                                 "using its facts")
+            community.summary, community.summary_by = community.facts, "facts"
+            return
+        community.summary, community.summary_by = text, "llm"
+        cache[key] = text
+        atomic_write_text(self.cache_path, json.dumps(cache, ensure_ascii=False))
+
+    def _rank(self, question: str, found: list[Community]) -> list[tuple[Community, float]]:
+        """Communities by similarity of their facts to the question, boosted when they hold an entity the
+        question names."""
+        from ragtune.index.graph.search import LocalGraphSearch
+
+        named = {m.node for m in LocalGraphSearch(self.project.graph).match(question)}
+        members = self.project.graph.communities()
+        emb = self.project.embedder
+        sims = emb.embed_cached([c.facts for c in found], self.project.store) @ emb.embed_query(question)
+        scores = [float(s) + 0.3 * len(named & set(members.get(c.id, []))) for c, s in zip(found, sims, strict=True)]
+        order = np.argsort(-np.asarray(scores), kind="stable")[: self.config.global_communities]
+        return [(found[i], round(scores[i], 4)) for i in order]
+
+    def answer(self, question: str) -> GlobalAnswer:
+        t0 = time.perf_counter()
+        found = communities(self.project.graph)
+        ranked = self._rank(question, found) if found else []
+        notes: list[tuple[Community, str]] = []
+        for community, _ in ranked:
+            self._summarise(community)
+            note = self._generate([{"role": "user", "content": MAP_PROMPT.format(summary=community.summary,
+                                                                                 question=question)}],
+                                  f"map[{community.id}]", self.config.answer_max_tokens // 2, retries=0)
+            if note and not re.match(r"\W*none\b", note, re.IGNORECASE) and not is_refusal(note):
+                notes.append((community, note))
+        text, citations = NO_ANSWER, []
+        if notes:
+            pseudo = [Chunk(str(c.id), ", ".join(c.documents), f"{c.summary} {note}", 0, 0, None, 0)
+                      for c, note in notes]
+            listing = "\n".join(f"[{i}] {note}" for i, (_, note) in enumerate(notes, start=1))
+            raw = self._generate([{"role": "system", "content": REDUCE_SYSTEM},
+                                  {"role": "user", "content": f"Notes:\n{listing}\n\nQuestion: {question}\nAnswer:"}],
+                                 "reduce", self.config.answer_max_tokens)
+            if not raw or is_refusal(raw):
+                self.warnings.append("global: the model wrote no final answer; showing the community notes")
+                raw = " ".join(f"{' '.join(note.split())} [{i}]" for i, (_, note) in enumerate(notes, start=1))
+            text = attribute(strip_invalid_markers(raw, len(notes)), pseudo)
+            for cite in extract_citations(text, pseudo):
+                c = notes[cite.n - 1][0]
+                citations.append({"n": cite.n, "community": c.id, "title": c.title, "documents": c.documents,
+                                  "chunk_ids": c.chunk_ids[:5]})
+        cost = sum(call_cost(self.project.config.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
+                             t.llm_seconds) for t in self.trace)
+        noted = {c.id: n for c, n in notes}
+        return GlobalAnswer(
+            question, text, bool(notes), citations,
+            [{"community": c.id, "title": c.title, "score": s, "size": c.size, "documents": c.documents,
+              "summary": c.summary, "summary_by": c.summary_by, "note": noted.get(c.id)} for c, s in ranked],
+            {"prompt_tokens": sum(t.prompt_tokens for t in self.trace),
+             "completion_tokens": sum(t.completion_tokens for t in self.trace)},
+            round(time.perf_counter() - t0, 4), round(cost, 8), self.llm.model_id,
+            [asdict(t) for t in self.trace], self.warnings)
