@@ -91,9 +91,16 @@ def test_same_seed_gives_the_same_numbers(project, qa, bench):
         [a["metrics"]["token_f1"]["mean"] for a in first["arms"]]
 
 
-def test_a_run_keeps_its_question_set(project, qa, bench):
+def test_a_run_keeps_its_question_set(project, qa, bench, tmp_path):
+    changed = tmp_path / "qa.csv"
+    changed.write_text(QA.replace("twenty-five (25) days", "25 days"), encoding="utf-8")
     with pytest.raises(InputError, match="hash to"):
-        run_bench(project, ["base"], qa, limit=2, run="t")
+        run_bench(project, ["base"], changed, limit=3, run="t")
+    # a smaller limit is a prefix of the same set: its answers are reused
+    labels: list[str] = []
+    fewer = run_bench(project, ["base"], qa, limit=2, run="t", on_answer=labels.append)
+    assert fewer["n_questions"] == 2 and labels == ["base (saved)"] * 2
+    assert fewer["test_set_sha256"] == QuestionSet.read(qa).limit(2).sha256
     with pytest.raises(InputError, match="unknown bench arm 'finetuned'"):
         run_bench(project, ["base", "finetuned"], qa, limit=3, run="t")
 

@@ -1,9 +1,11 @@
 """``ragtune bench``: every arm answers the same frozen question set; answers are scored, aggregated with
 bootstrap intervals and paired tests, and priced.
 
-A run lives in ``.ragtune/bench/<run>/`` (the run is named by the test set's hash unless given a name):
+A run lives in ``.ragtune/bench/<run>/`` (named by the question file's hash unless given a name):
 ``questions.jsonl`` (the frozen set), ``run.json`` (its hash), ``answers.jsonl`` (one line per arm and
 question, appended as each finishes, so an interrupted bench resumes where it stopped), ``results.json``.
+``--limit N`` evaluates the first N questions of the set; the results' ``test_set_sha256`` is the hash of
+the questions evaluated, and a larger limit later reuses the answers already given.
 A saved answer is reused while its arm's fingerprint (model, pipeline, index, prompt) is unchanged, and its
 scores while the metric settings are unchanged."""
 
@@ -14,6 +16,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timezone
 from itertools import combinations
 from pathlib import Path
@@ -21,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import ConfigError, InputError
 from ragtune.evaluation.arms import Arm, make_arms
+from ragtune.evaluation.config import BenchConfig
 from ragtune.evaluation.cost import ArmUsage, CostModel, Deployment, load_price_sheet
-from ragtune.evaluation.questions import QuestionSet, check_overlap, load_questions
+from ragtune.evaluation.questions import Question, QuestionSet, check_overlap, load_questions
 from ragtune.evaluation.stats import bootstrap_mean, holm, paired_test, percentile
 
 if TYPE_CHECKING:
@@ -92,18 +96,19 @@ def judge_description(project: Project) -> dict[str, Any]:
 
 
 def _open_run(project: Project, questions: QuestionSet, run: str | None) -> Path:
+    """The run folder of a question set (named by its hash unless ``run`` names it), checked to hold that set."""
     sha = questions.sha256
     folder = bench_dir(project) / (run or sha[:12])
     folder.mkdir(parents=True, exist_ok=True)
     meta_path = folder / "run.json"
     if meta_path.exists():
-        recorded = json.loads(meta_path.read_text(encoding="utf-8"))["test_set_sha256"]
+        recorded = json.loads(meta_path.read_text(encoding="utf-8"))["question_set_sha256"]
         if recorded != sha:
-            raise InputError(f"bench run {folder.name!r} was made on test set {recorded[:12]}, but these "
+            raise InputError(f"bench run {folder.name!r} was made on question set {recorded[:12]}, but these "
                              f"questions hash to {sha[:12]}; use another --run name")
     else:
         questions.write_jsonl(folder / "questions.jsonl")
-        write_json(meta_path, {"test_set_sha256": sha, "n_questions": len(questions.questions),
+        write_json(meta_path, {"question_set_sha256": sha, "n_questions": len(questions.questions),
                                "source": questions.source, "created": _now()})
     return folder
 
@@ -140,9 +145,13 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
     seed = cfg.seed if seed is None else seed
     if cfg.primary_metric not in cfg.metrics:
         raise ConfigError(f"bench.primary_metric {cfg.primary_metric!r} is not in bench.metrics")
-    qs = load_questions(project, questions, limit)
+    full = load_questions(project, questions)
+    qs = full.limit(limit)
     chosen = make_arms(project, arms or cfg.arms)
-    folder = _open_run(project, qs, run)
+    if any(a.retrieves for a in chosen) and project.store.count_chunks() == 0:
+        raise InputError(f"the index of {project.root} is empty: run `ragtune ingest PATH` before benchmarking "
+                         f"{', '.join(a.label for a in chosen if a.retrieves)}")
+    folder = _open_run(project, full, run)
     leakage = check_overlap(project, qs)
     try:
         metrics = build_metrics(cfg.metrics, MetricEnv(cfg, project.embedder, lambda: judge_llm(project)))
@@ -172,7 +181,7 @@ def _rubric_hash() -> str:
     return hashlib.sha256(RUBRIC.encode()).hexdigest()[:12]
 
 
-def _answer_one(arm: Arm, q, done: dict, log: AnswerLog, metrics: list[Metric], scoring_fp: str,
+def _answer_one(arm: Arm, q: Question, done: dict, log: AnswerLog, metrics: list[Metric], scoring_fp: str,
                 on_answer: Callable[[str], None] | None) -> dict:
     from ragtune.evaluation.metrics import Sample
 
@@ -233,7 +242,7 @@ def aggregate(project: Project, qs: QuestionSet, chosen: list[Arm], records: dic
                        "prompt_total": sum(a["prompt_tokens"] for a in answers),
                        "completion_total": sum(a["completion_tokens"] for a in answers)},
             "cost_per_query_usd": cost.cost_per_query_usd, "cost_per_correct_usd": cost.cost_per_correct_usd,
-            "usage": usage.__dict__, "cost": cost.to_dict(),
+            "usage": asdict(usage), "cost": cost.to_dict(),
             "judge_calls": {"n": len(judged), "ungraded": sum(j["grade"] is None for j in judged),
                             "prompt_tokens": sum(j["prompt_tokens"] for j in judged),
                             "completion_tokens": sum(j["completion_tokens"] for j in judged)},
@@ -241,13 +250,13 @@ def aggregate(project: Project, qs: QuestionSet, chosen: list[Arm], records: dic
     return {
         "test_set_sha256": qs.sha256, "n_questions": len(qs.questions), "questions_source": qs.source,
         "seed": seed, "config": cfg.model_dump(mode="json"), "price_sheet": sheet.model_dump(mode="json"),
-        "deployment": deployment.__dict__, "arms": out_arms,
+        "deployment": asdict(deployment), "arms": out_arms,
         "comparisons": _comparisons(cfg, records, [a.label for a in chosen], seed),
         "per_question": _per_question(qs, records),
     }
 
 
-def _comparisons(cfg, records: dict[str, list[dict]], labels: list[str], seed: int) -> list[dict]:
+def _comparisons(cfg: BenchConfig, records: dict[str, list[dict]], labels: list[str], seed: int) -> list[dict]:
     """Paired tests of every pair of arms on every metric, Holm-corrected within each metric."""
     out = []
     for m in cfg.metrics:

@@ -120,14 +120,14 @@ def _gold_contexts(rec: dict[str, Any], source: str, i: int) -> list[str]:
     return [str(v) for v in value if str(v).strip()]
 
 
-def load_questions(project: Project, path: Path | None = None, limit: int | None = None) -> QuestionSet:
+def load_questions(project: Project, path: Path | None = None) -> QuestionSet:
     """``path`` (CSV/JSONL/JSON), or by default the held-out test split of ``ragtune data synth``, whose
     source chunks become the gold contexts."""
     if path is not None:
-        return QuestionSet.read(path).limit(limit)
+        return QuestionSet.read(path)
     from ragtune.datasets import load_split
 
-    rows = load_split(project, name="synth", split="test")[:limit]
+    rows = load_split(project, name="synth", split="test")
     records = []
     for row in rows:
         chunks = project.store.chunks(row.get("chunk_ids") or [])
