@@ -175,6 +175,13 @@ class Project:
                                                    "latency_s": answer.latency_s, "answered": answer.answered})
         return answer
 
+    def evaluate_retrieval(self, data: str | Path, pipelines: list[str], **options):
+        """``ragtune eval retrieval``: pipelines scored on a BEIR folder with this project's chunker, embedder
+        and pipelines; the corpus index is cached under ``.ragtune/eval/beir/``. Returns a RetrievalReport."""
+        from ragtune.evaluation.retrieval import evaluate_retrieval
+
+        return evaluate_retrieval(data, pipelines, self.config, cache_dir=self.workdir / "eval" / "beir", **options)
+
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
