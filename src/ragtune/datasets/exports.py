@@ -32,9 +32,11 @@ FORMATS: tuple[str, ...] = ("sft", "dpo", "kto")
 
 def feedback_dataset(store: FeedbackStore, format: Format, since: datetime | None = None,
                      after_id: int | None = None, source: Source | None = None,
-                     with_context: bool = False) -> list[dict]:
-    """The rows of one export format, in feedback order, without duplicates."""
-    return _rows(store, format, store.feedback(since=since, after_id=after_id, source=source), with_context)
+                     with_context: bool = False, until_id: int | None = None) -> list[dict]:
+    """The rows of one export format, in feedback order, without duplicates. ``until_id`` ends the window
+    (inclusive), so that several exports read the same feedback even while more is being added."""
+    window = store.feedback(since=since, after_id=after_id, source=source)
+    return _rows(store, format, [fb for fb in window if until_id is None or fb.id <= until_id], with_context)
 
 
 def export_feedback(store: FeedbackStore, format: Format, out: str | Path, since: datetime | None = None,
