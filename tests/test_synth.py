@@ -20,7 +20,7 @@ from ragtune.datasets.importer import import_qa
 from ragtune.datasets.leakage import check_leakage
 from ragtune.datasets.parsing import ParseError, parse_qa
 from ragtune.datasets.qa import SPLITS, QAPair
-from ragtune.datasets.rater import Rater
+from ragtune.datasets.rater import Rater, parse_verdict
 from ragtune.datasets.split import split_pairs
 from ragtune.datasets.synth import synthesize
 from ragtune.errors import InputError
@@ -61,6 +61,11 @@ def test_parse_qa_tolerates_small_model_output():
         with pytest.raises(ParseError) as e:
             parse_qa(bad)
         assert e.value.reason == reason
+
+
+def test_parse_verdict():
+    assert parse_verdict("Yes.") is True and parse_verdict("No, the text says otherwise") is False
+    assert parse_verdict("The answer is correct") is None
 
 
 def test_document_name_drops_file_name_noise():

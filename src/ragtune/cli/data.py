@@ -74,10 +74,13 @@ def show(project: ProjectOpt = Path("."),
     if as_json:
         emit_json({"path": str(dataset_dir(proj, name)), **card})
     else:
-        out.print((dataset_dir(proj, name) / "card.md").read_text(encoding="utf-8"), markup=False, highlight=False)
+        out.print((dataset_dir(proj, name) / "card.md").read_text(encoding="utf-8"), markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def _print(report: dict[str, Any], as_json: bool) -> None:
+    from ragtune.datasets.card import judge_summary
+
     if as_json:
         emit_json(report)
         return
@@ -87,9 +90,7 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
     if "acceptance_rate" in report:
         a = report["attempts"]
         out.print(f"Rated {a['rated']} drafts, accepted {a['accepted']} ({report['acceptance_rate']:.0%}); "
-                  f"generator {report['generator']}; LLM judge "
-                  f"{'used' if report['judge'].get('used') else 'not used'} {_judge_note(report['judge'])}",
-                  highlight=False)
+                  f"generator {report['generator']}; LLM judge {judge_summary(report['judge'])}", highlight=False)
     types = ", ".join(f"{t} {sum(n.values())}" for t, n in report["by_type"].items())
     out.print(f"Types: {types or 'none'}", highlight=False)
     reasons = {**report.get("rejections", {}), **{f"no pair: {r}": n for r, n in report.get("dropped", {}).items()}}
@@ -102,8 +103,3 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
               f"{leak['test']['max_similarity']}, validation {leak['validation']['max_similarity']}; "
               f"{leak['removed']} pair(s) removed", highlight=False)
 
-
-def _judge_note(judge: dict[str, Any]) -> str:
-    if "accuracy" in judge:
-        return f"(calibration accuracy {judge['accuracy']:.0%} on {judge['controls']} control pairs)"
-    return f"({judge.get('note', 'mode ' + judge['mode'])})"

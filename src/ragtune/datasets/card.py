@@ -19,6 +19,16 @@ def counts(splits: dict[str, list[QAPair]]) -> dict[str, Any]:
             "by_type": dict(sorted(by_type.items())), "sources": dict(sources.most_common())}
 
 
+def judge_summary(judge: dict[str, Any] | None) -> str | None:
+    """``used (calibration: 88% of 8 control pairs right)`` and the like."""
+    if not judge:
+        return None
+    used = "used" if judge.get("used", judge["mode"] == "on") else "not used"
+    if "accuracy" in judge:
+        return f"{used} (calibration: {judge['accuracy']:.0%} of {judge['controls']} control pairs right)"
+    return f"{used} ({judge.get('note', 'mode ' + judge['mode'])})"
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -30,10 +40,12 @@ def render_card(card: dict[str, Any]) -> str:
     parts = [f"# Dataset card: {card['name']}", "",
              f"{card['kind'].capitalize()} question-answer pairs, created {card['created']}"
              + (f" in {card['seconds']:.0f} s" if card.get("seconds") is not None else "") + ".", ""]
+    usage = card.get("usage")
     facts = [("generator model", card.get("generator")), ("embedder", card.get("embedder")),
              ("seed", card.get("seed")), ("split by", card.get("split", {}).get("by")),
-             ("acceptance rate", card.get("acceptance_rate")), ("LLM judge", card.get("judge")),
-             ("LLM usage", card.get("usage"))]
+             ("acceptance rate", card.get("acceptance_rate")), ("LLM judge", judge_summary(card.get("judge"))),
+             ("LLM usage", usage and f"{usage.get('llm_calls', 0)} calls, {usage.get('prompt_tokens', 0)} prompt + "
+                                     f"{usage.get('completion_tokens', 0)} completion tokens")]
     parts += [f"- {k}: {v}" for k, v in facts if v is not None]
     parts += ["", "## Counts", "", _table(["type", *SPLITS, "total"],
               [[t, *(n[s] for s in SPLITS), sum(n.values())] for t, n in card["by_type"].items()]

@@ -107,7 +107,9 @@ class Rater:
         pool, rng = self.ctx.pool, self.ctx.rng
         correct = total = 0
         try:
-            for _ in range(self.config.judge_controls // 2):
+            for _ in range(2 * self.config.judge_controls):  # chunks without usable sentences are skipped
+                if total >= self.config.judge_controls:
+                    break
                 chunk, other = pool.next(), pool.next()
                 own, foreign = sentences(chunk.text), sentences(other.text)
                 if not own or not foreign:
