@@ -166,7 +166,9 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
         on_start(len(chosen) * len(qs.questions))
     records: dict[str, list[dict]] = {}
     for arm in chosen:
-        records[arm.label] = [_answer_one(arm, q, done, log, metrics, scoring_fp, on_answer) for q in qs.questions]
+        arm_fp = _hash(arm.fingerprint())
+        records[arm.label] = [_answer_one(arm, arm_fp, q, done, log, metrics, scoring_fp, on_answer)
+                              for q in qs.questions]
     deployment = measure_deployment(project, any(a.retrieves for a in chosen))
     results = aggregate(project, qs, chosen, records, deployment, seed)
     results.update({"run": folder.name, "run_dir": str(folder), "leakage": leakage, "judge": scoring["judge"],
@@ -181,11 +183,10 @@ def _rubric_hash() -> str:
     return hashlib.sha256(RUBRIC.encode()).hexdigest()[:12]
 
 
-def _answer_one(arm: Arm, q: Question, done: dict, log: AnswerLog, metrics: list[Metric], scoring_fp: str,
-                on_answer: Callable[[str], None] | None) -> dict:
+def _answer_one(arm: Arm, arm_fp: str, q: Question, done: dict, log: AnswerLog, metrics: list[Metric],
+                scoring_fp: str, on_answer: Callable[[str], None] | None) -> dict:
     from ragtune.evaluation.metrics import Sample
 
-    arm_fp = _hash(arm.fingerprint())
     rec = done.get((arm.label, q.id))
     if rec and rec["arm_fingerprint"] == arm_fp and rec["scoring_fingerprint"] == scoring_fp:
         if on_answer:
