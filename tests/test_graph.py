@@ -60,6 +60,9 @@ def test_rule_extractor_finds_parties_terms_dates_amounts_durations_and_law():
             (DOCUMENT, "defines", "Confidential Information")} <= relations
     roles = {r.source: r.role for r in ex.relations if r.type == "party_to"}
     assert roles == {"Initech LLC": "Provider", "695014 B.C. Ltd.": "Galaxy", "JANE ROE": "Consultant"}
+    split = RuleExtractor(GraphConfig()).extract(Chunk("c2", "d", '("SONY"), on the one hand.', 0, 0, None, 0),
+                                                 before="This Agreement is made by and between Sony Electronics Inc. ")
+    assert [(e.name, e.aliases) for e in split.entities] == [("Sony Electronics Inc.", ["SONY"])]  # across chunks
     assert [v for _, v in find_durations("thirty (30) days, 2 business days and one-year periods")] == \
         ["30 days", "2 business days", "1 year"]
     assert name_key("GLOBEX CORP.") == name_key("Globex Corporation") == "globex"

@@ -69,6 +69,21 @@ class Project:
 
         return load_llm(self.config.llm)
 
+    def llm_for(self, model: str | None = None):
+        """The LLM for ``model``: None or "base" is the configured one; a fine-tuned version id from the model
+        registry (``v3``) or ``champion`` is that version served on the same engine."""
+        if model in (None, "base"):
+            return self.llm
+        from ragtune.generation.llms import load_llm
+        from ragtune.training.registry import ModelRegistry
+
+        registry = ModelRegistry(self.workdir)
+        version = registry.get(model)
+        served = self.__dict__.setdefault("_tuned_llms", {})
+        if version.id not in served:
+            served[version.id] = load_llm(registry.llm_config(version.id, self.config.llm))
+        return served[version.id]
+
     @cached_property
     def feedback(self):
         """The feedback store (``.ragtune/feedback.db``): answers shown and the feedback on them."""
@@ -158,19 +173,25 @@ class Project:
         return self.pipeline(pipeline).run(question, top_k, filters)
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
-            on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False):
+            on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,
+            model: str | None = None):
         """Retrieve with a pipeline, generate a grounded answer, cite and check the chunks it uses. ``record``
-        stores the answer in the feedback store and sets its ``answer_id``."""
+        stores the answer in the feedback store and sets its ``answer_id``; ``model`` picks a fine-tuned
+        version (see ``llm_for``)."""
         from ragtune.generation.answer import CitedAnswerer
 
         if not question.strip():
             raise InputError("the question is empty")
         if self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
-        answer = CitedAnswerer(self, self.pipeline(pipeline), self.llm).answer(question, top_k, filters, on_token)
+        llm = self.llm_for(model)
+        answer = CitedAnswerer(self, self.pipeline(pipeline), llm).answer(question, top_k, filters, on_token)
         if record:
+            from ragtune.training.registry import ModelRegistry
+
+            version = None if model in (None, "base") else ModelRegistry(self.workdir).get(model).id
             answer.answer_id = self.feedback.record_answer(
-                question, answer.answer, answer.chunks, model=answer.model or self.config.llm.model,
+                question, answer.answer, answer.chunks, model=version or answer.model or self.config.llm.model,
                 pipeline=answer.pipeline, details={"usage": answer.usage, "cost_usd": answer.cost_usd,
                                                    "latency_s": answer.latency_s, "answered": answer.answered})
         return answer

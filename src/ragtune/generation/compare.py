@@ -46,6 +46,7 @@ class DocumentRow:
     key_terms: list[str]
     chunks: list[dict]
     quotes: list[str] = field(default_factory=list)
+    uncited: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
 
 
@@ -73,7 +74,7 @@ class Comparison:
             return " ".join(text.replace("|", "\\|").split())
 
         lines = [f"## Comparison: {self.aspect}", "", "| # | document | summary | key terms |", "|---|---|---|---|"]
-        lines += [f"| {r.n} | {cell(r.title)} | {cell(r.summary)} | {cell('; '.join(r.key_terms)) or '-'} |"
+        lines += [f"| {r.n} | {cell(r.title)} | {cell(r.summary)}{_flags(r)} | {cell('; '.join(r.key_terms)) or '-'} |"
                   for r in self.rows]
         lines += ["", f"**Synthesis** ({self.synthesis_method}; [n] = row n): {self.synthesis}", "",
                   "### Citations", ""]
@@ -82,6 +83,16 @@ class Comparison:
                 page = f", page {c.page}" if c.page is not None else ""
                 lines.append(f"- row {r.n} [{c.n}] `{c.source}`{page}, chunk `{c.chunk_id}`: \"{cell(quote)}\"")
         return "\n".join(lines) + "\n"
+
+
+def _flags(row: DocumentRow) -> str:
+    """Notes for the reader: how the summary was made, and sentences it does not back with a passage."""
+    notes = [] if row.method == "llm" else [row.method]
+    if row.uncited:
+        notes.append(f"{len(row.uncited)} sentence(s) without citation")
+    if row.unsupported:
+        notes.append(f"{len(row.unsupported)} cited sentence(s) not supported by the passage")
+    return f" _({'; '.join(notes)})_" if notes else ""
 
 
 def glob_escape(source: str) -> str:
@@ -220,8 +231,9 @@ class DocumentComparer:
             text, method = self._extractive(aspect, chunks), "extractive"
             citations = extract_citations(text, chunks)
         checked = check_citations(text, chunks, self.project.embedder)
+        uncited = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text) if s.strip() and not _MARKER.search(s)]
         return DocumentRow(n, source, title, text, method, citations, key_terms(aspect, chunks), records,
-                           [quote(chunks[c.n - 1], text) for c in citations],
+                           [quote(chunks[c.n - 1], text) for c in citations], uncited,
                            [c.sentence for c in checked if not c.supported])
 
     def _extractive(self, aspect: str, chunks: list[Chunk], k: int = 2) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ragtune.documents.models import Chunk
 from ragtune.generation.answer import is_refusal
-from ragtune.generation.citations import attribute, extract_citations, strip_invalid_markers
+from ragtune.generation.citations import attribute, content_words, extract_citations, strip_invalid_markers
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import NO_ANSWER
 from ragtune.index.graph.knowledge_graph import KnowledgeGraph, atomic_write_text, read_json
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 PROMPT_VERSION = 1
 SUMMARY_PROMPT = ("Facts extracted from documents:\n{facts}\n\nIn two to four sentences, summarise what these facts "
                   "say: name the documents, the parties and the key terms.\nSummary:")
-MAP_PROMPT = ("Summary:\n{summary}\n\nQuestion: {question}\nIn one to three sentences, write what the summary says "
-              "that helps answer the question. If nothing helps, reply NONE.\nNotes:")
+MAP_PROMPT = ("Facts:\n{facts}\n\nSummary:\n{summary}\n\nQuestion: {question}\nIn one to three sentences, write what "
+              "the facts and the summary say that helps answer the question. If nothing helps, reply NONE.\nNotes:")
 REDUCE_SYSTEM = ("You answer questions about a collection of documents using only the numbered notes. Cite the notes "
                  "you use with their numbers in square brackets, like [1] or [2][3]. If the notes do not answer "
                  f"the question, reply exactly: {NO_ANSWER}")
@@ -78,6 +78,14 @@ def communities(graph: KnowledgeGraph) -> list[Community]:
         documents = sorted({s for n in members for s in graph.node(n)["sources"]})
         out.append(Community(cid, title, "\n".join(dict.fromkeys(facts)), documents, chunk_ids, len(members)))
     return out
+
+
+def focus(facts: str, question: str, limit: int = 15) -> str:
+    """The ``limit`` facts sharing most words with the question (ties keep their order)."""
+    words = content_words(question)
+    lines = facts.splitlines()
+    ranked = sorted(range(len(lines)), key=lambda i: (-len(words & content_words(lines[i])), i))[:limit]
+    return "\n".join(lines[i] for i in sorted(ranked))
 
 
 @dataclass
@@ -141,13 +149,13 @@ class GlobalSearch:
         cache[key] = text
         atomic_write_text(self.cache_path, json.dumps(cache, ensure_ascii=False))
 
-    def _rank(self, question: str, found: list[Community]) -> list[tuple[Community, float]]:
+    def _rank(self, question: str, graph: KnowledgeGraph, found: list[Community]) -> list[tuple[Community, float]]:
         """Communities by similarity of their facts to the question, boosted when they hold an entity the
         question names."""
         from ragtune.index.graph.search import LocalGraphSearch
 
-        named = {m.node for m in LocalGraphSearch(self.project.graph).match(question)}
-        members = self.project.graph.communities()
+        named = {m.node for m in LocalGraphSearch(graph).match(question)}
+        members = graph.communities()
         emb = self.project.embedder
         sims = emb.embed_cached([c.facts for c in found], self.project.store) @ emb.embed_query(question)
         scores = [float(s) + 0.3 * len(named & set(members.get(c.id, []))) for c, s in zip(found, sims, strict=True)]
@@ -155,14 +163,19 @@ class GlobalSearch:
         return [(found[i], round(scores[i], 4)) for i in order]
 
     def answer(self, question: str) -> GlobalAnswer:
+        from ragtune.index.graph.builder import load_or_build
+
         t0 = time.perf_counter()
-        found = communities(self.project.graph)
-        ranked = self._rank(question, found) if found else []
+        graph, warnings = load_or_build(self.project)
+        self.warnings.extend(f"global: {w}" for w in warnings)
+        found = communities(graph)
+        ranked = self._rank(question, graph, found) if found else []
         notes: list[tuple[Community, str]] = []
         for community, _ in ranked:
             self._summarise(community)
-            note = self._generate([{"role": "user", "content": MAP_PROMPT.format(summary=community.summary,
-                                                                                 question=question)}],
+            summary = community.summary if community.summary_by != "facts" else "(none)"
+            prompt = MAP_PROMPT.format(facts=focus(community.facts, question), summary=summary, question=question)
+            note = self._generate([{"role": "user", "content": prompt}],
                                   f"map[{community.id}]", self.config.answer_max_tokens // 2, retries=0)
             if note and not re.match(r"\W*none\b", note, re.IGNORECASE) and not is_refusal(note):
                 notes.append((community, note))

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragtune.documents.models import Chunk
+from ragtune.errors import ConfigError, InputError
 from ragtune.index.graph.config import GraphConfig
 from ragtune.index.graph.extractors import ExtractionCost, Extractor, extractors
 from ragtune.index.graph.knowledge_graph import KnowledgeGraph, atomic_write_text, read_json
 from ragtune.index.graph.schema import DOCUMENT, Entity, Extraction, name_key
+from ragtune.registry import UnknownComponentError
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -41,9 +43,26 @@ def node_id(entity: Entity) -> str | None:
 
 def is_name_like(alias: str, name: str) -> bool:
     """An alias that names the entity anywhere ("IBM", "Galaxy"), not a role within one contract ("Customer")."""
-    words = set(name_key(name).split())
-    return (alias.isupper() and 2 <= len(alias) <= 8) or bool(set(name_key(alias).split()) & words) \
-        or "." in alias
+    words = [w for w in name_key(name).split() if w not in ("of", "and", "the", "for")]
+    initials = "".join(w[0] for w in words)
+    return bool(set(name_key(alias).split()) & set(words)) or name_key(alias) == initials or "." in alias
+
+
+def load_or_build(project: Project) -> tuple[KnowledgeGraph, list[str]]:
+    """The project's graph and warnings about it: built now with the rules when missing (and ``rules`` is the
+    configured extractor: it costs no LLM call), flagged when the index changed since it was built."""
+    warnings = []
+    try:
+        graph = project.graph
+    except InputError:
+        if project.config.index.graph.extractor != "rules":
+            raise
+        report = project.build_graph("rules")
+        warnings.append(f"no knowledge graph yet; built one with the rule extractor ({report.entities} entities)")
+        graph = project.graph
+    if graph.meta.get("store_generation") != project.store.generation():
+        warnings.append("the index changed since the knowledge graph was built; run `ragtune graph build`")
+    return graph, warnings
 
 
 @dataclass
@@ -110,7 +129,11 @@ class GraphBuilder:
     def __init__(self, project: Project, config: GraphConfig, extractor: str | None = None) -> None:
         self.project = project
         self.config = config
-        self.extractor: Extractor = extractors.get(extractor or config.extractor)(config, project)
+        try:
+            cls = extractors.get(extractor or config.extractor)
+        except UnknownComponentError as e:
+            raise ConfigError(str(e)) from None
+        self.extractor: Extractor = cls(config, project)
         self.dir = project.workdir / "graph"
 
     def build(self, on_start: Callable[[int], None] | None = None,
@@ -162,13 +185,18 @@ class GraphBuilder:
         cache: dict[str, dict] = read_json(path, {}).get(key, {}) if key else {}
         fresh: dict[str, dict] = {}
         out: dict[str, Extraction] = {}
+        before, last = {}, {}
+        for chunk in sorted(chunks, key=lambda c: (c.doc_source, c.start)):
+            if chunk.doc_source in last:
+                before[chunk.id] = last[chunk.doc_source].text[-400:]
+            last[chunk.doc_source] = chunk
         for i, chunk in enumerate(chunks):
             digest = hashlib.sha256(chunk.text.encode()).hexdigest()
             if key and digest in cache:
                 out[chunk.id] = Extraction.model_validate(cache[digest])
                 self.extractor.cost.cached += 1
             else:
-                out[chunk.id] = self.extractor.extract(chunk)
+                out[chunk.id] = self.extractor.extract(chunk, before.get(chunk.id, ""))
             if key:
                 fresh[digest] = out[chunk.id].model_dump()
                 if i % _SAVE_EVERY == _SAVE_EVERY - 1:

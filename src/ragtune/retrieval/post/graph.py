@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from ragtune.errors import InputError
 from ragtune.retrieval.fusion import reciprocal_rank_fusion
 from ragtune.retrieval.hybrid import Hit
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
@@ -31,25 +30,19 @@ class GraphSearch(Component):
     kind = "post"
     Config = GraphSearchConfig
 
-    def _graph(self, ctx: QueryContext):
+    def _search(self, ctx: QueryContext):
+        from ragtune.index.graph.builder import load_or_build
         from ragtune.index.graph.search import LocalGraphSearch
 
-        project = self.project
-        try:
-            graph = project.graph
-        except InputError:
-            if project.config.index.graph.extractor != "rules":
-                raise
-            report = project.build_graph("rules")
-            ctx.warn(f"graph: no knowledge graph yet; built one with the rule extractor ({report.entities} entities)")
-            graph = project.graph
-        if graph.meta.get("store_generation") != project.store.generation():
-            ctx.warn("graph: the index changed since the knowledge graph was built; run `ragtune graph build`")
+        graph, warnings = load_or_build(self.project)
+        for w in warnings:
+            ctx.warn(f"graph: {w}")
         c = self.config
-        return LocalGraphSearch(graph, project.embedder, project.store, c.entity_similarity, c.max_entities, c.hops)
+        return LocalGraphSearch(graph, self.project.embedder, self.project.store, c.entity_similarity,
+                                c.max_entities, c.hops)
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
-        search = self._graph(ctx)
+        search = self._search(ctx)
         allowed = self.project.store.matching_ids(ctx.filters) if ctx.filters else None
         result = search.search(ctx.question, allowed)
         details: dict[str, Any] = {"entities": [{"name": m.name, "by": m.by, "weight": m.weight}

@@ -55,8 +55,9 @@ class Extractor(ABC):
         return None
 
     @abstractmethod
-    def extract(self, chunk: Chunk) -> Extraction:
-        """Entities and relations found in ``chunk``; never raises on bad model output."""
+    def extract(self, chunk: Chunk, before: str = "") -> Extraction:
+        """Entities and relations found in ``chunk``; ``before`` is the text preceding it in its document (a
+        name cut from its defined alias by a chunk boundary). Never raises on bad model output."""
 
 
 extractors: Registry[Extractor] = Registry("graph extractor")

@@ -100,7 +100,7 @@ class LLMExtractor(Extractor):
         self.cost.seconds += time.perf_counter() - t0
         return gen.text
 
-    def extract(self, chunk: Chunk) -> Extraction:
+    def extract(self, chunk: Chunk, before: str = "") -> Extraction:
         self.cost.chunks += 1
         passage = chunk.text[: self.config.llm.max_chunk_chars]
         messages = [{"role": "user", "content": PROMPT.format(text=passage)}]
@@ -122,4 +122,4 @@ class LLMExtractor(Extractor):
         self.cost.degraded += 1
         self.cost.warn(f"llm extractor: chunk {chunk.id}: {error} after {self.config.llm.max_retries + 1} "
                        "attempt(s); used the rule extractor for it")
-        return RuleExtractor(self.config, self.project).extract(chunk)
+        return RuleExtractor(self.config, self.project).extract(chunk, before)

@@ -151,7 +151,7 @@ class RuleExtractor(Extractor):
     ``party_to`` it with its role, it is ``governed_by`` a jurisdiction, ``defines`` its terms, has a
     ``term``/``notice_period``/``payment``... duration or amount with the sentence as evidence."""
 
-    def extract(self, chunk: Chunk) -> Extraction:
+    def extract(self, chunk: Chunk, before: str = "") -> Extraction:
         self.cost.chunks += 1
         text = chunk.text
         entities: dict[tuple[str, str], Entity] = {}
@@ -175,7 +175,8 @@ class RuleExtractor(Extractor):
         for m in _ALIAS.finditer(text):
             alias = " ".join(m.group(1).split())
             defined.add(alias)
-            name, description = party_name(text[max(0, m.start() - 400): m.start()])
+            preceding = (before + text[: m.start()])[-600:]
+            name, description = party_name(preceding[-400:])
             if not _looks_like_name(name) or name.lower() == alias.lower() or _DOCUMENT_WORDS.fullmatch(alias):
                 continue
             name, dba = ([*_DBA.split(name, maxsplit=1), ""])[:2]
@@ -183,7 +184,7 @@ class RuleExtractor(Extractor):
             individual = "individual" in description.lower()
             strong = individual or bool(_ORG_SUFFIX.search(name))
             party = re.search(r"\b(?:between|among|part(?:y|ies))\b", sentence, re.IGNORECASE) or (
-                strong and re.search(r"\b(?:between|among)\b", text[max(0, m.start() - 600): m.start()], re.I))
+                strong and re.search(r"\b(?:between|among)\b", preceding, re.IGNORECASE))
             if not (strong or (party and _PROPER.fullmatch(name))) or name in defined:
                 entity(alias, "defined_term", f"{name}, {description}".strip(", "))  # accepted by IBM ("Order Forms")
                 continue
