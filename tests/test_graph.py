@@ -183,6 +183,7 @@ def test_global_search_maps_community_summaries_and_cites_them(graph_project):
     stages = [s["stage"] for s in answer.stages]
     assert any(s.startswith("summary[") for s in stages) and any(s.startswith("map[") for s in stages)
     assert answer.usage["completion_tokens"] > 0
+    assert answer.facts and "governed by Delaware" in answer.facts[0]["text"] and answer.facts[0]["chunk_ids"]
     if answer.answered:
         assert "reduce" in stages and answer.citations and all(c["documents"] for c in answer.citations)
     cache = json.loads((proj.workdir / "graph" / "communities.json").read_text())

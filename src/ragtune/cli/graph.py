@@ -80,6 +80,10 @@ def ask_global(question: Annotated[str, typer.Argument(help="A corpus-wide quest
     for c in answer.citations:
         out.print(f"  [{c['n']}] community {c['community']} ({c['title']}): {', '.join(c['documents'])}",
                   highlight=False, markup=False)
+    if answer.facts:
+        out.print("Facts from the graph closest to the question:")
+    for f in answer.facts:
+        out.print(f"  - {f['text']}  ({', '.join(f['chunk_ids'][:3])})", highlight=False, markup=False)
     for w in answer.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     u = answer.usage

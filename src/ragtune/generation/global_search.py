@@ -39,17 +39,33 @@ _MAX_FACTS = 30
 
 
 @dataclass
+class Fact:
+    """One relation of the graph as a line of text, with the chunks that support it."""
+
+    text: str
+    chunk_ids: list[str]
+    documents: list[str]
+
+
+@dataclass
 class Community:
     """A group of densely connected nodes, described by its facts (relations) and, once asked, a summary."""
 
     id: int
     title: str
-    facts: str
+    facts: list[Fact]
     documents: list[str]
-    chunk_ids: list[str]
     size: int
     summary: str = ""
     summary_by: str = ""  # llm, cache or facts
+
+    @property
+    def facts_text(self) -> str:
+        return "\n".join(f"- {f.text}" for f in self.facts)
+
+    @property
+    def chunk_ids(self) -> list[str]:
+        return list(dict.fromkeys(c for f in self.facts for c in f.chunk_ids))
 
 
 def _name(graph: KnowledgeGraph, node: str) -> str:
@@ -66,34 +82,38 @@ def communities(graph: KnowledgeGraph) -> list[Community]:
                        key=lambda kv: (-len(kv[1]["chunk_ids"]), kv[0]))
         edges += sorted({(u, v, k): d for u, v, k, d in graph.graph.in_edges(members, keys=True, data=True)
                          if u not in member_set}.items(), key=lambda kv: (-len(kv[1]["chunk_ids"]), kv[0]))
-        if not edges:
-            continue
-        facts = []
-        for (u, v, _), d in edges[:_MAX_FACTS]:
+        facts: dict[str, Fact] = {}
+        for (u, v, _), d in edges:
             role = f" as {', '.join(d['roles'])}" if d["roles"] else ""
-            facts.append(f"- {_name(graph, u)} {d['type'].replace('_', ' ')} {_name(graph, v)}{role}")
+            text = f"{_name(graph, u)} {d['type'].replace('_', ' ')} {_name(graph, v)}{role}"
+            facts.setdefault(text, Fact(text, d["chunk_ids"][:5], d["sources"]))
+            if len(facts) == _MAX_FACTS:
+                break
+        if not facts:
+            continue
         ranked = sorted(members, key=lambda n: (-graph.graph.degree(n), n))
         title = ", ".join(graph.node(n)["name"] for n in ranked[:3])
-        chunk_ids = list(dict.fromkeys(c for _, d in edges[:_MAX_FACTS] for c in d["chunk_ids"]))
         documents = sorted({s for n in members for s in graph.node(n)["sources"]})
-        out.append(Community(cid, title, "\n".join(dict.fromkeys(facts)), documents, chunk_ids, len(members)))
+        out.append(Community(cid, title, list(facts.values()), documents, len(members)))
     return out
 
 
-def focus(facts: str, question: str, limit: int = 15) -> str:
-    """The ``limit`` facts sharing most words with the question (ties keep their order)."""
+def focus(facts: list[Fact], question: str, limit: int = 15) -> list[Fact]:
+    """The ``limit`` facts sharing most words with the question, most first (ties keep their order)."""
     words = content_words(question)
-    lines = facts.splitlines()
-    ranked = sorted(range(len(lines)), key=lambda i: (-len(words & content_words(lines[i])), i))[:limit]
-    return "\n".join(lines[i] for i in sorted(ranked))
+    return sorted(facts, key=lambda f: -len(words & content_words(f.text)))[:limit]
 
 
 @dataclass
 class GlobalAnswer:
+    """The answer citing community notes ``[n]``, and ``facts``: the graph's relations closest to the
+    question with their supporting chunks, checkable whatever the model wrote."""
+
     question: str
     answer: str
     answered: bool
     citations: list[dict]
+    facts: list[dict]
     communities: list[dict]
     usage: dict[str, int]
     latency_s: float
@@ -134,16 +154,16 @@ class GlobalSearch:
         """The community's summary from the cache, else from the LLM (cached), else its facts."""
         cache = read_json(self.cache_path, {})
         key = hashlib.sha256(f"v{PROMPT_VERSION}\0{self.llm.model_id}\0{self.config.summary_max_tokens}\0"
-                             f"{community.facts}".encode()).hexdigest()
+                             f"{community.facts_text}".encode()).hexdigest()
         if key in cache:
             community.summary, community.summary_by = cache[key], "cache"
             return
-        text = self._generate([{"role": "user", "content": SUMMARY_PROMPT.format(facts=community.facts)}],
+        text = self._generate([{"role": "user", "content": SUMMARY_PROMPT.format(facts=community.facts_text)}],
                               f"summary[{community.id}]", self.config.summary_max_tokens)
         if not text or is_refusal(text):
             self.warnings.append(f"global: community {community.id} ({community.title}): no summary from the model; "
                                  "using its facts")
-            community.summary, community.summary_by = community.facts, "facts"
+            community.summary, community.summary_by = community.facts_text, "facts"
             return
         community.summary, community.summary_by = text, "llm"
         cache[key] = text
@@ -157,7 +177,7 @@ class GlobalSearch:
         named = {m.node for m in LocalGraphSearch(graph).match(question)}
         members = graph.communities()
         emb = self.project.embedder
-        sims = emb.embed_cached([c.facts for c in found], self.project.store) @ emb.embed_query(question)
+        sims = emb.embed_cached([c.facts_text for c in found], self.project.store) @ emb.embed_query(question)
         scores = [float(s) + 0.3 * len(named & set(members.get(c.id, []))) for c, s in zip(found, sims, strict=True)]
         order = np.argsort(-np.asarray(scores), kind="stable")[: self.config.global_communities]
         return [(found[i], round(scores[i], 4)) for i in order]
@@ -174,7 +194,8 @@ class GlobalSearch:
         for community, _ in ranked:
             self._summarise(community)
             summary = community.summary if community.summary_by != "facts" else "(none)"
-            prompt = MAP_PROMPT.format(facts=focus(community.facts, question), summary=summary, question=question)
+            shown = "\n".join(f"- {f.text}" for f in focus(community.facts, question))
+            prompt = MAP_PROMPT.format(facts=shown, summary=summary, question=question)
             note = self._generate([{"role": "user", "content": prompt}],
                                   f"map[{community.id}]", self.config.answer_max_tokens // 2, retries=0)
             if note and not re.match(r"\W*none\b", note, re.IGNORECASE) and not is_refusal(note):
@@ -198,8 +219,9 @@ class GlobalSearch:
         cost = sum(call_cost(self.project.config.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
                              t.llm_seconds) for t in self.trace)
         noted = {c.id: n for c, n in notes}
+        evidence = focus([f for c, _ in ranked for f in c.facts], question, self.config.global_facts)
         return GlobalAnswer(
-            question, text, bool(notes), citations,
+            question, text, bool(notes), citations, [asdict(f) for f in evidence],
             [{"community": c.id, "title": c.title, "score": s, "size": c.size, "documents": c.documents,
               "summary": c.summary, "summary_by": c.summary_by, "note": noted.get(c.id)} for c, s in ranked],
             {"prompt_tokens": sum(t.prompt_tokens for t in self.trace),

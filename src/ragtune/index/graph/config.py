@@ -29,3 +29,4 @@ class GraphConfig(_Strict):
     summary_max_tokens: int = Field(160, ge=16)
     global_communities: int = Field(6, ge=1, description="Communities mapped per global question.")
     answer_max_tokens: int = Field(200, ge=16)
+    global_facts: int = Field(8, ge=0, description="Graph facts closest to a global question shown with its answer.")
