@@ -3,7 +3,9 @@
 Entities are matched by their names and aliases as word sequences of the question (a role alias such as
 "Customer" counts half), or, when nothing matches, by embedding similarity of the question to entity names.
 A chunk scores the weight of each matched entity it supports, half that for each relation of the entity it
-supports, and a quarter for each neighbour (``hops=2`` goes one step further at a quarter again)."""
+supports, and a quarter for each neighbour (``hops=2`` goes one step further at a quarter again). A party's
+contract is a way through, not a neighbour: the contract's relations that share a word with the question
+(``pay`` ~ ``payment``) become neighbours."""
 
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ragtune.generation.citations import content_words
 from ragtune.index.graph.builder import is_name_like
 from ragtune.index.graph.knowledge_graph import KnowledgeGraph
 from ragtune.index.graph.schema import name_key
 
 _STOP = frozenset("the a an of and or to in on for by with is are was this that agreement party parties".split())
 _MAX_NGRAM = 6
+_GENERIC = {"agre", "part", "docu", "cont", "sect"}  # stems every contract sentence shares
 _SEARCHABLE = ("organization", "person", "defined_term", "jurisdiction", "other", "money", "duration", "date")
 
 
@@ -34,6 +38,11 @@ class LocalResult:
     matches: list[EntityMatch]
     chunk_scores: list[tuple[str, float]]
     neighbours: list[str] = field(default_factory=list)
+
+
+def _prefixes(text: str) -> set[str]:
+    """Four-letter stems of the content words ("payment" and "pay" share "pay")."""
+    return {w[:4] for w in content_words(text)}
 
 
 def _words(text: str) -> list[str]:
@@ -101,6 +110,8 @@ class LocalGraphSearch:
                 if allowed is None or c in allowed:
                     scores[c] += weight
 
+        names = {p for m in matches for n in [m.name, *self.graph.node(m.node)["aliases"]] for p in _prefixes(n)}
+        asked = _prefixes(question) - names - _GENERIC
         frontier = [(m.node, m.weight) for m in matches]
         seen = {m.node for m in matches}
         for hop in range(self.hops):
@@ -111,13 +122,29 @@ class LocalGraphSearch:
                 for u, v, d in self.graph.incident_edges(node):
                     credit(d["chunk_ids"], weight / 2)
                     other = v if u == node else u
-                    if other in seen or self.graph.node(other)["type"] == "document":
+                    if other in seen:
                         continue
                     seen.add(other)
+                    if self.graph.node(other)["type"] == "document":
+                        neighbours.extend(self._through_document(other, weight / 4, asked, seen, credit))
+                        continue
                     neighbours.append(other)
                     credit(self.graph.node(other)["chunk_ids"], weight / 4)
                     next_frontier.append((other, weight / 4))
             frontier = next_frontier
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         return LocalResult(matches, [(c, round(s, 4)) for c, s in ranked], neighbours)
+
+    def _through_document(self, doc: str, weight: float, asked: set[str], seen: set[str], credit) -> list[str]:
+        """A party's contract is its context: the contract's relations whose type or evidence shares a word
+        with the question (``pay`` ~ ``payment``) are its neighbours, their chunks credited ``weight``."""
+        found = []
+        for _, v, d in self.graph.graph.out_edges(doc, data=True):
+            said = _prefixes(d["type"].replace("_", " ")) | _prefixes(" ".join(d["evidence"]))
+            if v in seen or not asked & said:
+                continue
+            seen.add(v)
+            found.append(v)
+            credit(d["chunk_ids"], weight)
+        return found
 
