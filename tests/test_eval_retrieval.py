@@ -101,7 +101,11 @@ def test_cli_json(tmp_path, monkeypatch):
     assert out["queries"] == 2 and [r["pipeline"] for r in out["results"]] == ["bm25", "bm25+dedupe"]
     for row in out["results"]:
         assert {"pipeline", "ndcg@10", "recall@10", "recall@100", "mrr@10", "map", "latency_ms_p50"} <= row.keys()
+    assert [(c["a"], c["b"], c["n"]) for c in out["comparisons"]] == [("bm25+dedupe", "bm25", 2)]
     assert any((tmp_path / "cache" / "beir").iterdir())
+    table = CliRunner().invoke(app, ["eval", "retrieval", "--data", str(data), "--pipeline", "bm25",
+                                     "-p", str(tmp_path)])
+    assert table.exit_code == 0 and "nDCG@10" in table.stdout and "indexed" not in table.stdout  # index reused
 
 
 @pytest.mark.parametrize("break_it,message", [

@@ -62,29 +62,37 @@ def retrieval(
 
 
 def print_table(report) -> None:
+    """The metrics table; span metrics (when the data has gold spans) and per-stage latency below it."""
     from rich.table import Table
 
-    extra = [k for k in report.results[0].metrics if k.startswith("span_")] if report.results else []
     table = Table(title=f"{report.data} ({report.split}: {report.queries} queries, {report.index.documents} "
                         f"documents, {report.index.chunks} chunks)")
-    table.add_column("pipeline")
-    for m in ["nDCG@10", "R@10", "R@100", "MRR@10", "MAP"] + [_short(k) for k in extra]:
-        table.add_column(m, justify="right")
-    table.add_column("p50 ms", justify="right")
-    table.add_column("stages p50 ms")
+    for column in ["pipeline", "nDCG@10", "R@10", "R@100", "MRR@10", "MAP", "p50 ms"]:
+        table.add_column(column, justify="left" if column == "pipeline" else "right")
     for r in report.results:
-        values = [r.metrics[m] for m in ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map", *extra]]
-        stages = ", ".join(f"{s} {ms:g}" for s, ms in r.stage_ms_p50.items())
-        table.add_row(r.pipeline, *[f"{v:.3f}" for v in values], f"{r.latency_ms_p50:g}", stages)
+        values = [f"{r.metrics[m]:.3f}" for m in ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map"]]
+        table.add_row(r.pipeline, *values, f"{r.latency_ms_p50:g}")
     out.print(table)
+    spans = [k for k in report.results[0].metrics if k.startswith("span_")] if report.results else []
+    if spans:
+        table = Table(title="span-level: share of retrieved characters in gold spans (P), of gold characters "
+                            "retrieved (R), at k chunks")
+        table.add_column("pipeline")
+        for k in spans:
+            name, _, cut = k.partition("@")
+            table.add_column(f"{'P' if name == 'span_precision' else 'R'}@{cut}", justify="right")
+        for r in report.results:
+            table.add_row(r.pipeline, *[f"{r.metrics[k]:.3f}" for k in spans])
+        out.print(table)
+    for c in report.comparisons:
+        out.print(f"{c.a} vs {c.b}: {c.metric} {c.diff:+.3f} [95% CI {c.ci_low:+.3f}, {c.ci_high:+.3f}], "
+                  f"p = {c.p_holm:.3g} (paired permutation, Holm){' *' if c.significant else ''}", highlight=False)
+    for r in report.results:
+        stages = ", ".join(f"{s} {ms:g}" for s, ms in r.stage_ms_p50.items())
+        out.print(f"[dim]{r.pipeline}: stages p50 ms: {stages}[/]", highlight=False)
     if report.index.documents_indexed:
         out.print(f"[dim]indexed {report.index.documents_indexed} documents in {report.index.seconds:.1f} s "
-                  f"into {report.index.path}[/]")
-
-
-def _short(metric: str) -> str:
-    name, _, k = metric.partition("@")
-    return {"span_precision": "spanP", "span_recall": "spanR"}[name] + f"@{k}"
+                  f"into {report.index.path}[/]", highlight=False)
 
 
 @sub.command("build-cuad")

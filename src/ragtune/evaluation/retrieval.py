@@ -67,15 +67,38 @@ class PipelineResult:
 
 @dataclass
 class RetrievalReport:
+    """Rows per pipeline, and each later pipeline's paired test against the first one on ``ndcg@10``."""
+
     data: str
     split: str
     queries: int
     index: IndexInfo
     results: list[PipelineResult]
+    comparisons: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.comparisons:
+            self.comparisons = compare(self.results)
 
     def to_dict(self, per_query: bool = False) -> dict:
         return {"data": self.data, "split": self.split, "queries": self.queries, "index": asdict(self.index),
-                "results": [r.to_dict(per_query) for r in self.results]}
+                "results": [r.to_dict(per_query) for r in self.results],
+                "comparisons": [c.to_dict() for c in self.comparisons]}
+
+
+def compare(results: list[PipelineResult], metric: str = "ndcg@10", seed: int = 0) -> list:
+    """Paired sign-flip permutation tests (with bootstrap intervals) of each pipeline against the first,
+    over the same queries; p-values Holm-adjusted."""
+    from ragtune.evaluation.stats import holm, paired_test
+
+    if len(results) < 2:
+        return []
+    base = results[0]
+    queries = list(base.per_query)
+    tests = [paired_test(metric, r.pipeline, base.pipeline, [r.per_query[q][metric] for q in queries],
+                         [base.per_query[q][metric] for q in queries], seed) for r in results[1:]]
+    holm(tests, 0.05)
+    return tests
 
 
 def _doc_sha(doc: CorpusDoc) -> str:
