@@ -35,8 +35,9 @@ PIPELINES: dict[str, list] = {
     "hybrid+llm_rerank": ["hybrid", {"name": "llm_rerank", "candidates": 5}],
 }
 SWEEP: dict[str, list] = {
-    **{f"hybrid bm25_weight={w}": [{"name": "hybrid", "bm25_weight": w}] for w in (0.5, 1.0, 1.5, 2.0)},
-    **{f"hybrid rrf_k={k}": [{"name": "hybrid", "rrf_k": k}] for k in (5, 10, 30, 60, 100)},
+    "hybrid (bm25_weight=1, rrf_k=60)": ["hybrid"],  # the defaults; the sweep's baseline
+    **{f"hybrid bm25_weight={w}": [{"name": "hybrid", "bm25_weight": w}] for w in (0.5, 1.5, 2.0)},
+    **{f"hybrid rrf_k={k}": [{"name": "hybrid", "rrf_k": k}] for k in (5, 10, 30, 100)},
 }
 
 
