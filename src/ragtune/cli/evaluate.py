@@ -108,8 +108,8 @@ def build_cuad(
     """Convert CUAD (contracts + gold clauses) into a BEIR retrieval set with gold spans and a split by contract."""
     from ragtune.datasets.cuad import cuad_to_beir
 
-    with progress_bar("Converting", enabled=not as_json) as (_, advance):
-        result = cuad_to_beir(src, out_dir, passage_tokens, test_fraction, on_contract=advance)
+    with progress_bar("Converting", enabled=not as_json) as (start, advance):
+        result = cuad_to_beir(src, out_dir, passage_tokens, test_fraction, on_start=start, on_contract=advance)
     if as_json:
         emit_json(result.to_dict())
         return

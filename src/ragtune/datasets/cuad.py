@@ -112,6 +112,7 @@ def _passage_splitter(passage_tokens: int):
 
 
 def cuad_to_beir(src: str | Path, out: str | Path, passage_tokens: int = 128, test_fraction: float = 1 / 3,
+                 on_start: Callable[[int], None] | None = None,
                  on_contract: Callable[[str], None] | None = None) -> CuadConversion:
     """Convert a CUAD-format folder (``qa.jsonl`` + contract texts) into a BEIR folder ``out``."""
     from ragtune.documents.models import Document, Page
@@ -136,6 +137,8 @@ def cuad_to_beir(src: str | Path, out: str | Path, passage_tokens: int = 128, te
     by_hash = sorted(contracts, key=lambda c: hashlib.sha256(c.encode()).hexdigest())
     test = set(by_hash[: max(1, round(len(contracts) * test_fraction))])
     splitter = _passage_splitter(passage_tokens)
+    if on_start:
+        on_start(len(contracts))
 
     corpus, queries, spans_out, documents = [], [], [], []
     qrels: dict[str, dict[str, dict[str, int]]] = {"train": {}, "test": {}}
