@@ -34,7 +34,9 @@ def build_sections(an: Analysis, advice: Advice) -> list[Section]:
             f"{r['n_questions']} questions from {r['questions_source']}; every arm answered the same frozen set, "
             f"test_set_sha256 = {r['test_set_sha256']}. {leak_text} Intervals: percentile bootstrap over "
             f"questions ({r['config']['bootstrap_samples']} resamples); tests: paired sign-flip permutation "
-            f"({r['config']['permutations']} permutations), Holm-adjusted per metric; seed {r['seed']}.",
+            f"({r['config']['permutations']} permutations), Holm-adjusted per metric; seed {r['seed']}. "
+            f"Significance is decided by the adjusted permutation test; with few questions the bootstrap interval of "
+            f"a difference is too narrow and can exclude 0 when the test does not reject.",
             f"LLM judge for answer_correctness: {r['judge']['model']} ({r['judge']['backend']}), with a fixed "
             f"1-5 rubric mapped to (grade - 1) / 4. Grounding metrics use lexical support (a passage supports a "
             f"claim when it holds {r['config']['support_overlap']:.0%} of the claim's content words)."]),
