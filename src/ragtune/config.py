@@ -92,6 +92,8 @@ class LLMConfig(Strict):
     repeat_penalty: float = Field(1.1, gt=0)
     seed: int = 0
     threads: int | None = Field(None, ge=1)
+    lora_path: str | None = Field(None, description="A GGUF LoRA adapter applied to the model (llama_cpp only); "
+                                  "set by the model registry for fine-tuned versions.")
 
 
 class Price(Strict):

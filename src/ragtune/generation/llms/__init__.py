@@ -1,6 +1,7 @@
 """LLM backends, registered by name: llama_cpp, transformers, openai."""
 
 from ragtune.config import LLMConfig
+from ragtune.errors import ConfigError
 from ragtune.generation.llms.base import LLM, Generation, Message, llms
 
 
@@ -9,6 +10,10 @@ def load_llm(config: LLMConfig) -> LLM:
     import importlib
 
     importlib.import_module(f"ragtune.generation.llms.{config.backend}")
+    if config.lora_path:
+        if config.backend != "llama_cpp":
+            raise ConfigError(f"llm.lora_path needs the llama_cpp backend, not {config.backend!r}")
+        return llms.get(config.backend)(config, lora_path=config.lora_path)
     return llms.get(config.backend)(config)
 
 
