@@ -66,7 +66,7 @@ class Rater:
             return "question_copied"
         if a == NO_ANSWER:
             return self._answerable(q)
-        if support(q, draft.evidence) < c.min_question_support:
+        if self._grounding(draft) < c.min_question_support:
             return "question_not_grounded"
         if len(draft.chunks) > 1 and not self._needs_all(q, draft):
             return "single_chunk"
@@ -79,6 +79,14 @@ class Rater:
         if support(a, draft.evidence) < c.min_support:
             return "answer_not_supported"
         return None
+
+    def _grounding(self, draft: Draft) -> float:
+        """Share of the question's content words, besides its chunks' document names and section headings,
+        that occur in its chunks (0 when it names nothing else: 'What is the Supply Agreement?')."""
+        pool = self.ctx.pool
+        named = " ".join(f"section {pool.name(ch)} {ch.metadata.get('section', '')}" for ch in draft.chunks)
+        asked = stems(draft.pair.question) - stems(named)
+        return len(asked & stems(draft.evidence)) / len(asked) if asked else 0.0
 
     def _answerable(self, question: str) -> str | None:
         """An unanswerable question must mention something that none of the chunks retrieved for it (with

@@ -12,7 +12,7 @@ STOPWORDS = frozenset(
     "it its into such other than then there their them they what which who whom whose when where why how do does did "
     "not no shall will would should can could may might must has have had any all each per under upon about also "
     "so only more most same own both either neither between after before during hereof herein hereto thereof "
-    "hereunder thereunder".split()
+    "hereunder thereunder say says said according mean means meaning happens happen".split()
 )
 
 

@@ -31,8 +31,8 @@ class ExtractiveGenerator(Generator):
                 options.append((f'What does "{m.group(1)}" mean in the {name}?', sentence[m.start():]))
             if len(sentence) <= self.config.max_answer_chars and (term := self.topic(sentence, chunk)):
                 section = chunk.metadata.get("section", "")
-                where = f'section "{section}" of the {name}' if section and not _CONTENTS.search(section) \
-                    else f"the {name}"
+                named = section and len(section) <= 60 and not _CONTENTS.search(section)
+                where = f'section "{section}" of the {name}' if named else f"the {name}"
                 options.append((f"What does {where} say about {term}?", sentence))
         if not options:
             raise Dropped("no_definition_or_sentence")
