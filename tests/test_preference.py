@@ -1,9 +1,15 @@
 """Preference tuning with the real 135M model: the position-swapped AI judge and its agreement with human votes,
 DPO and KTO runs that register a servable version."""
 
-import pytest
+import json
 
+import pytest
+from typer.testing import CliRunner
+
+from ragtune.cli.main import app
+from ragtune.errors import InputError
 from ragtune.training.judge import PairwiseJudge, cohen_kappa, judge_agreement, judge_pairs, parse_verdict
+from ragtune.training.registry import ADAPTER, LORA_GGUF, ModelRegistry
 
 Q = "How long is the warranty?"
 GOOD = "The warranty lasts twenty-four (24) months from delivery."
@@ -47,8 +53,12 @@ def test_judge_pairs_writes_ai_feedback_and_agreement(new_project):
     good, bad = (store.record_answer(Q, text, model="fast") for text in (GOOD, BAD))
     store.record_answer("Who are the parties?", "Acme and Beta.")  # alone: no pair
     store.add_preference(good, bad, "a", rater="alice")
+    refs = new_project.workdir / "datasets" / "synth"
+    refs.mkdir(parents=True)
+    (refs / "train.jsonl").write_text(json.dumps({"question": Q, "answer": "24 months."}) + "\n", encoding="utf-8")
     report = judge_pairs(new_project)
     assert report.pairs == 1 and sum(report.status.values()) == 1 and sum(report.preferred.values()) == 1
+    assert report.with_reference == 1  # the train split's answer is the judge's reference
     [fb] = store.feedback(source="ai")
     assert (fb.kind, fb.answer_a, fb.answer_b, fb.judge_model) == ("preference", good, bad, "fast")
     assert "A-first says" in fb.comment
@@ -77,3 +87,58 @@ def test_agreement_counts_votes_rankings_and_preferences(new_project):
     assert agreement["confusion"]["a"]["a"] == 1 and agreement["confusion"]["tie"]["tie"] == 1
     assert agreement["confusion"]["b"]["a"] == 1
     assert agreement["kappa"] == pytest.approx(cohen_kappa([("a", "a"), ("tie", "tie"), ("b", "a")]))
+
+
+# DPO and KTO ---------------------------------------------------------------------------------------------
+
+TINY = {"threads": 1, "batch_size": 2, "max_steps": 2, "max_length": 128, "learning_rate": 1e-4, "evaluate": False}
+
+
+def _configure(project, **sections) -> None:
+    """Write ``training.<section>`` settings into the project's ragtune.yaml."""
+    import yaml
+
+    data = yaml.safe_load(project.config_path.read_text(encoding="utf-8"))
+    data.setdefault("training", {}).update(sections)
+    project.config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def test_dpo_and_kto_train_register_and_serve(new_project):
+    from ragtune import Project
+    from ragtune.training.dpo import DPO
+    from ragtune.training.kto import KTO
+
+    with pytest.raises(InputError, match="no DPO training rows"):
+        DPO(new_project).run()
+    store = new_project.feedback
+    for question, good, bad in [(Q, GOOD, BAD), ("Which law governs the agreement?", "New York law.", "Mars law.")]:
+        g, b = store.record_answer(question, good), store.record_answer(question, bad)
+        store.add_preference(g, b, "a")
+        store.add_rating(g, "up")
+        store.add_rating(b, "down")
+    _configure(new_project, dpo=TINY, kto=TINY)
+    project = Project(new_project.root)
+
+    dpo = DPO(project)
+    rows = dpo.rows()
+    assert len(rows) == 2 and [m["role"] for m in rows[0]["prompt"]] == ["system", "user"]  # closed-book format
+    result = dpo.run()
+    v = result.version
+    assert (v.id, v.kind, v.parent, v.status) == ("v1", "dpo", None, "candidate")  # no champion: from the base
+    assert result.train["steps"] == 2 and result.examples == 2 and "rewards/margins" in v.metrics
+    assert len(v.data_hashes["train"]) == 64 and v.config["feedback"]["rows"] == 2
+    folder = ModelRegistry(project.workdir).folder(v)
+    assert (folder / LORA_GGUF).is_file() and not (folder / ADAPTER / "ref").exists()
+    assert project.llm_for("v1").generate([{"role": "user", "content": Q}], max_tokens=8).completion_tokens > 0
+    assert not list((project.workdir / "models" / "runs").glob("dpo-*"))  # the run folder is cleaned up
+
+    ModelRegistry(project.workdir).promote("v1")
+    res = CliRunner().invoke(app, ["tune", "kto", "-p", str(project.root), "--max-steps", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    kto = json.loads(res.stdout)
+    assert kto["version"]["kind"] == "kto" and kto["version"]["parent"] == "v1"  # from the champion
+    assert kto["examples"] == 4 and kto["train"]["steps"] == 2
+    assert project.llm_for(kto["version"]["id"]).generate([{"role": "user", "content": Q}],
+                                                           max_tokens=8).completion_tokens > 0
+    with pytest.raises(InputError, match="at least 2"):
+        KTO(project).check(KTO(project).rows()[:1])

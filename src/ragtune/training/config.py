@@ -67,7 +67,66 @@ class SFTConfig(_Strict):
     eval_limit: int | None = Field(None, ge=1, description="Score at most this many test questions.")
 
 
+class PreferenceConfig(_Strict):
+    """Preference tuning on the feedback store's exports: LoRA on the LLM champion (the base model when there is
+    none). Prompts get ``sft.system_prompt``, so every version answers in the same closed-book format."""
+
+    source: Literal["human", "ai"] | None = Field(None, description="Train on human or on AI feedback only; "
+                                                 "None: both.")
+    with_context: bool = Field(False, description="Prompts hold the passages each answer was generated from.")
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (beats epochs).")
+    learning_rate: float = Field(5e-5, gt=0)
+    lr_scheduler: str = "cosine"
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    beta: float = Field(0.1, gt=0, description="How strongly the model is held near the model it starts from.")
+    batch_size: int = Field(4, ge=2, description="Examples per step (KTO estimates its KL term within a batch).")
+    grad_accum: int = Field(1, ge=1)
+    max_length: int = Field(1024, ge=64, description="Prompt + answer tokens; longer examples are truncated.")
+    lora: LoRAConfig = Field(default_factory=LoRAConfig)
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    threads: int | None = Field(None, ge=1, description="CPU threads (default: the cores available).")
+    seed: int = 0
+    save_steps: int = Field(10, ge=1, description="Checkpoint every N steps (for --resume).")
+    evaluate: bool = Field(True, description="Score base and tuned model on the test split of `sft.dataset` "
+                           "(when it exists) after training.")
+
+
+class DPOConfig(PreferenceConfig):
+    """``ragtune tune dpo``: Direct Preference Optimization on chosen/rejected pairs (TRL DPOTrainer)."""
+
+    loss_type: str = Field("sigmoid", description="TRL's DPO loss: sigmoid (DPO), ipo, hinge, robust, ...")
+
+
+class KTOConfig(PreferenceConfig):
+    """``ragtune tune kto``: Kahneman-Tversky Optimization on answers labelled good or bad (TRL KTOTrainer)."""
+
+    desirable_weight: float = Field(1.0, gt=0, description="Loss weight of good answers (raise it when they are "
+                                    "fewer than the bad ones).")
+    undesirable_weight: float = Field(1.0, gt=0)
+
+
+class LoopConfig(_Strict):
+    """``ragtune tune loop``: each round trains a candidate from the champion on the feedback gathered since the
+    last round and promotes it only when it beats the champion on a frozen held-out set by more than the noise."""
+
+    stages: list[Literal["sft", "dpo"]] = Field(
+        default_factory=lambda: ["sft", "dpo"],
+        description="What a round trains, in order: SFT on corrected and accepted answers, DPO on preferences.")
+    dataset: str | None = Field(None, description="Held-out set: this dataset's test split (default: sft.dataset).")
+    eval_limit: int | None = Field(None, ge=1, description="Score at most this many held-out questions.")
+    metric: Literal["token_f1", "rouge_l", "exact_match"] = "token_f1"
+    level: float = Field(0.95, gt=0, lt=1, description="Confidence level of the paired bootstrap interval.")
+    bootstrap_samples: int = Field(2000, ge=100)
+    seed: int = 0
+    min_feedback: int = Field(1, ge=1, description="New feedback records a round needs to train.")
+    wait_s: float = Field(0.0, ge=0, description="How long a round waits for enough new feedback (0: it stops).")
+
+
 class TrainingConfig(_Strict):
     """``training:`` in ragtune.yaml."""
 
     sft: SFTConfig = Field(default_factory=SFTConfig)
+    dpo: DPOConfig = Field(default_factory=DPOConfig)
+    kto: KTOConfig = Field(default_factory=KTOConfig)
+    loop: LoopConfig = Field(default_factory=LoopConfig)

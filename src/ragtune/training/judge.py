@@ -129,14 +129,16 @@ def candidate_pairs(store: FeedbackStore, judge_model: str) -> list[Pair]:
 def reference_answers(project: Project, dataset: str | None) -> dict[str, str]:
     """Reference answers by question from a QA dataset's train and validation splits (never the test split,
     which is held out for evaluation); empty when the dataset does not exist."""
+    from ragtune.training.data import dataset_folder, read_split
+
     if dataset is None:
         return {}
-    from ragtune.datasets.io import dataset_dir, load_split
-
-    if not dataset_dir(project, dataset).is_dir():
+    try:
+        folder = dataset_folder(project, dataset)
+    except InputError:
         return {}
-    return {normalize_question(r["question"]): r["answer"]
-            for split in ("train", "validation") for r in load_split(project, dataset, split)}
+    return {normalize_question(r["question"]): r["answer"] for split in ("train", "validation")
+            for r in read_split(folder, split)}
 
 
 @dataclass
