@@ -284,6 +284,8 @@ def loop(project: ProjectOpt = Path("."),
             return
         for record in state["rounds"]:
             _print_round(record)
+        if not state["rounds"]:
+            out.print("No loop rounds yet: run `ragtune tune loop` once there is feedback.")
         return
     with training_progress(not as_json) as report:
         result = runner.run(rounds, on_progress=report)
