@@ -12,7 +12,7 @@ from ragtune.cli.main import app
 from ragtune.documents.models import Chunk
 from ragtune.index.graph.config import GraphConfig
 from ragtune.index.graph.extractors.llm import BadOutput, LLMExtractor, validate_extraction
-from ragtune.index.graph.extractors.rules import RuleExtractor, find_durations
+from ragtune.index.graph.extractors.rules import RuleExtractor, find_durations, find_governing_law
 from ragtune.index.graph.schema import DOCUMENT, name_key
 
 DATA = Path(__file__).parent / "data" / "graph"
@@ -65,6 +65,9 @@ def test_rule_extractor_finds_parties_terms_dates_amounts_durations_and_law():
     assert [(e.name, e.aliases) for e in split.entities] == [("Sony Electronics Inc.", ["SONY"])]  # across chunks
     assert [v for _, v in find_durations("thirty (30) days, 2 business days and one-year periods")] == \
         ["30 days", "2 business days", "1 year"]
+    assert [p for _, p in find_governing_law("THIS AGREEMENT SHALL BE GOVERNED BY THE LAWS OF THE STATE OF NEW YORK, "
+                                             "WITHOUT ... governed by the substantive Laws of the State of California")
+            ] == ["New York", "California"]
     assert name_key("GLOBEX CORP.") == name_key("Globex Corporation") == "globex"
 
 

@@ -28,8 +28,8 @@ _DURATION_PLAIN = re.compile(r"\b(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key
                              r")[\s-]+" + _UNIT, re.IGNORECASE)
 _MONEY = re.compile(r"(?:US\s?)?\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand)\b)?"
                     r"|\b(?:USD|EUR|GBP|CAD)\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion)\b)?")
-_LAW = re.compile(r"(?:govern|constru|interpret|enforc)\w*[^.;]{0,80}?\blaws?\s+of\s+(?:the\s+)?"
-                  r"(?:(?:State|Commonwealth|Province|Republic)\s+of\s+)?([A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){0,2})")
+_LAW = re.compile(r"(?i:(?:govern|constru|interpret|enforc)\w*[^.;]{0,80}?\blaws?\s+of\s+(?:the\s+)?"
+                  r"(?:(?:State|Commonwealth|Province|Republic)\s+of\s+)?)([A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){0,2})")
 _INCORPORATED = re.compile(r"\b[Aa]n?\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+(?i:corporation|limited liability "
                            r"company|limited partnership|general partnership|company|corp\.)")
 _DEFINED = re.compile(r"[\"\u201c]([A-Z][^\"\u201d\n]{1,60})[\"\u201d]\s*(?:shall\s+)?(?:means?|has the meaning|"
@@ -111,7 +111,7 @@ def find_durations(text: str) -> list[tuple[int, str]]:
 
 
 def find_governing_law(text: str) -> list[tuple[int, str]]:
-    return [(m.start(), m.group(1)) for m in _LAW.finditer(text)]
+    return [(m.start(), m.group(1).title() if m.group(1).isupper() else m.group(1)) for m in _LAW.finditer(text)]
 
 
 def _label(sentence: str, rules: list[tuple[str, str]], default: str) -> str:
