@@ -121,6 +121,9 @@ def test_llm_json_is_repaired_validated_and_grounded():
         validate_extraction("Sure! The entities are Globex and Initrode.", passage)
     with pytest.raises(BadOutput):
         validate_extraction('{"answer": 42}', passage)
+    with pytest.raises(BadOutput, match="none of the 1"):
+        validate_extraction('{"entities": [{"name": "Initech LLC", "type": "organization"}]}', passage)
+    assert validate_extraction('{"entities": [], "relations": []}', passage)[0].entities == []
 
 
 def test_llm_extractor_degrades_to_rules_with_a_warning(graph_project, caplog):

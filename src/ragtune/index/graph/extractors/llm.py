@@ -38,8 +38,9 @@ def _grounded(name: str, text_key: str) -> bool:
 
 def validate_extraction(output: str, passage: str) -> tuple[Extraction, bool, int]:
     """(extraction, whether JSON repair was needed, items dropped) from a model reply; raises BadOutput when
-    the reply is not JSON even after repair or not shaped like the schema. Entities must occur in the
-    passage (small models copy names from the prompt's example) and relations must join kept entities."""
+    the reply is not JSON even after repair, not shaped like the schema, or names nothing of the passage.
+    Entities must occur in the passage (small models copy names from the prompt's example) and relations
+    must join kept entities."""
     from ragtune.generation.parsing import parse_json
 
     try:
@@ -80,6 +81,8 @@ def validate_extraction(output: str, passage: str) -> tuple[Extraction, bool, in
             dropped += 1
             continue
         relations.append(rel.model_copy(update={"source": source, "target": target}))
+    if not entities and dropped:
+        raise BadOutput(f"none of the {dropped} entities or relations given is in the passage")
     return Extraction(entities=entities, relations=relations), repaired, dropped
 
 
