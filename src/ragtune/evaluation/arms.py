@@ -1,16 +1,17 @@
 """Benchmark arms: the approaches a benchmark compares, registered by kind. ``--arms`` names them as
 ``kind`` or ``kind:arg`` (``rag:decompose`` = RAG with the pipeline named ``decompose``).
 
-Adding an arm is a few lines: a fine-tuned model answering closed-book is a ``ClosedBookArm`` whose ``llm``
-is ``project.llm_for(version)``; RAG with a fine-tuned generator is a ``RagArm`` whose ``ask_options`` add
-the model version."""
+A fine-tuned arm is a closed-book or RAG arm whose LLM is a version from the model registry
+(``project.llm_for``): ``sft`` (default: the latest SFT version), ``sft+dpo`` (the latest DPO version, trained
+on an SFT parent) and ``rag+sft`` (``Project.ask`` with the latest SFT version generating); ``sft:v3`` names
+a version."""
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ragtune.errors import InputError
@@ -81,40 +82,40 @@ class Arm(ABC):
         """The measured training of a fine-tuned arm (None for arms that are not trained)."""
         return None
 
+    def training_files(self) -> list[Path]:
+        """The train splits this arm's model learned from (none for arms that are not trained)."""
+        return []
+
 
 arms: Registry[Arm] = Registry("bench arm")
 
-CLOSED_BOOK = ("Answer the question briefly and directly, in one or two sentences. If you do not know the "
-               "answer, reply exactly: {no_answer}")
-
-
-def closed_book_messages(question: str) -> list[dict[str, str]]:
-    from ragtune.generation.prompts import NO_ANSWER
-
-    return [{"role": "system", "content": CLOSED_BOOK.format(no_answer=NO_ANSWER)},
-            {"role": "user", "content": question}]
-
-
 @arms.register("base")
 class ClosedBookArm(Arm):
-    """The configured LLM answering from what it learned in training, without retrieval."""
+    """The configured LLM answering from what it learned in training, without retrieval, prompted like the
+    closed-book fine-tuning examples (``training.sft.system_prompt``) so that base and tuned models compare
+    on the same prompt."""
 
     @cached_property
     def llm(self) -> LLM:
         return self.project.llm
 
+    @property
+    def system_prompt(self) -> str:
+        return self.project.config.training.sft.system_prompt
+
     def answer(self, question: str) -> ArmAnswer:
         from ragtune.generation.answer import is_refusal
         from ragtune.generation.prompts import NO_ANSWER
 
-        gen = self.llm.generate(closed_book_messages(question))
+        gen = self.llm.generate([{"role": "system", "content": self.system_prompt},
+                                 {"role": "user", "content": question}])
         answered = not is_refusal(gen.text)
         return ArmAnswer(gen.text.strip() if answered else NO_ANSWER, answered, None, gen.prompt_tokens,
                          gen.completion_tokens, round(gen.latency_s, 4), round(gen.latency_s, 4), gen.model)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"kind": self.name, "arg": self.arg, "llm": self.project.config.llm.model_dump(mode="json"),
-                "prompt": hashlib.sha256(CLOSED_BOOK.encode()).hexdigest()[:12]}
+                "prompt": self.system_prompt}
 
 
 @arms.register("rag")
@@ -124,8 +125,12 @@ class RagArm(Arm):
 
     retrieves = True
 
+    @property
+    def pipeline(self) -> str | None:
+        return self.arg
+
     def ask_options(self) -> dict[str, Any]:
-        return {"pipeline": self.arg}
+        return {"pipeline": self.pipeline}
 
     def answer(self, question: str) -> ArmAnswer:
         a = self.project.ask(question, **self.ask_options())
@@ -137,7 +142,7 @@ class RagArm(Arm):
     def fingerprint(self) -> dict[str, Any]:
         cfg = self.project.config
         return {"kind": self.name, "arg": self.arg, "llm": cfg.llm.model_dump(mode="json"),
-                "pipeline": self.project.pipeline(self.arg).spec.to_dict(),
+                "pipeline": self.project.pipeline(self.pipeline).spec.to_dict(),
                 "retrieval": cfg.retrieval.model_dump(mode="json"), "chunker": cfg.chunker.model_dump(mode="json"),
                 "embedder": cfg.embedder.model, "index_generation": self.project.store.generation()}
 
@@ -147,6 +152,90 @@ class AdvancedRagArm(RagArm):
     """RAG with the pipeline named ``advanced`` (multi-query, hybrid retrieval, dedupe, MMR, reorder)."""
 
     default_arg = "advanced"
+
+
+class _FineTuned:
+    """A model version of the registry: ``arg`` is a version id, ``champion``, or None for the latest version
+    of ``version_kind``. Its training cost sums the measured training of the version and its ancestors."""
+
+    fine_tuned = True
+    version_kind: ClassVar[str] = "sft"
+    project: Project
+    arg: str | None
+
+    @cached_property
+    def registry(self):
+        from ragtune.training.registry import ModelRegistry
+
+        return ModelRegistry(self.project.workdir)
+
+    @cached_property
+    def version(self):
+        if self.arg:
+            return self.registry.get(self.arg)
+        found = self.registry.list(self.version_kind)
+        if not found:
+            raise InputError(f"no {self.version_kind} model version to benchmark: run `ragtune tune "
+                             f"{self.version_kind}` first")
+        return found[-1]
+
+    @property
+    def price_key(self) -> str:
+        return self.version.id
+
+    def version_fingerprint(self) -> dict[str, Any]:
+        return {"version": self.version.id, "created": self.version.created, "data": self.version.data_hashes}
+
+    def lineage(self) -> list:
+        """The version and its ancestors."""
+        chain = [self.version]
+        while chain[-1].parent:
+            chain.append(self.registry.get(chain[-1].parent))
+        return chain
+
+    def training(self) -> TrainingRun:
+        metrics = [v.metrics for v in self.lineage()]
+        return TrainingRun(sum(float(m.get("seconds") or 0.0) for m in metrics) / 3600,
+                           sum(int((m.get("examples") or {}).get("train", 0)) for m in metrics),
+                           sum(int(m.get("tokens") or 0) for m in metrics))
+
+    def training_files(self) -> list[Path]:
+        dirs = [v.config.get("dataset_dir") for v in self.lineage()]
+        return [Path(d) / "train.jsonl" for d in dirs if d and (Path(d) / "train.jsonl").is_file()]
+
+
+@arms.register("sft")
+class FineTunedArm(_FineTuned, ClosedBookArm):
+    """A supervised fine-tuned version answering closed-book (with the training's system prompt)."""
+
+    @cached_property
+    def llm(self) -> LLM:
+        return self.project.llm_for(self.version.id)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return super().fingerprint() | self.version_fingerprint()
+
+
+@arms.register("sft+dpo")
+class PreferenceTunedArm(FineTunedArm):
+    """A version preference-tuned with DPO on top of an SFT parent, answering closed-book."""
+
+    version_kind = "dpo"
+
+
+@arms.register("rag+sft")
+class FineTunedRagArm(_FineTuned, RagArm):
+    """RAG (the configured pipeline) whose answers a fine-tuned version generates (``Project.ask(model=...)``)."""
+
+    @property
+    def pipeline(self) -> str | None:
+        return None
+
+    def ask_options(self) -> dict[str, Any]:
+        return super().ask_options() | {"model": self.version.id}
+
+    def fingerprint(self) -> dict[str, Any]:
+        return super().fingerprint() | self.version_fingerprint()
 
 
 def make_arms(project: Project, specs: list[str]) -> list[Arm]:

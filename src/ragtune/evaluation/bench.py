@@ -152,7 +152,7 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
         raise InputError(f"the index of {project.root} is empty: run `ragtune ingest PATH` before benchmarking "
                          f"{', '.join(a.label for a in chosen if a.retrieves)}")
     folder = _open_run(project, full, run)
-    leakage = check_overlap(project, qs)
+    leakage = check_overlap(project, qs, [f for a in chosen for f in a.training_files()])
     try:
         metrics = build_metrics(cfg.metrics, MetricEnv(cfg, project.embedder, lambda: judge_llm(project)))
     except ValueError as e:

@@ -137,23 +137,24 @@ def load_questions(project: Project, path: Path | None = None) -> QuestionSet:
     return QuestionSet.from_records(records, "synth dataset (test split)")
 
 
-def training_questions(project: Project) -> list[str]:
-    """Questions of the train split of every dataset in the project."""
+def training_questions(project: Project, files: list[Path]) -> list[str]:
+    """Questions of ``files`` and of the train split of every dataset in the project."""
     from ragtune.datasets.io import datasets_dir
 
     out = []
-    for path in sorted(datasets_dir(project).glob("*/train.jsonl")):
+    for path in sorted({p.resolve() for p in (*datasets_dir(project).glob("*/train.jsonl"), *files)}):
         with path.open(encoding="utf-8") as f:
             out.extend(json.loads(line)["question"] for line in f if line.strip())
     return out
 
 
-def check_overlap(project: Project, questions: QuestionSet) -> dict[str, Any]:
-    """Whether any question is a near-duplicate of a training question (``datasets.split.leakage_threshold``);
-    an overlap is an error, because a benchmark on training questions measures memory, not the approach."""
+def check_overlap(project: Project, questions: QuestionSet, training_files: list[Path]) -> dict[str, Any]:
+    """Whether any question is a near-duplicate of a training question (``datasets.split.leakage_threshold``):
+    the project's datasets and ``training_files`` (what the benchmarked models were trained on). An overlap is
+    an error, because a benchmark on training questions measures memory, not the approach."""
     from ragtune.datasets.leakage import check_leakage
 
-    train = training_questions(project)
+    train = training_questions(project, training_files)
     if not train:
         return {"checked": False, "reason": "the project has no training data"}
     threshold = project.config.datasets.split.leakage_threshold
