@@ -11,8 +11,8 @@ from ragtune.cli.output import emit_json, err, handle_errors, out, progress_bar
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-RunOpt = Annotated[str | None, typer.Option("--run", help="Bench run name (default: named by the test set's "
-                                                          "hash; report/advise: the latest run).")]
+RunOpt = Annotated[str | None, typer.Option("--run", help="Bench run name (default: named by the question "
+                                                          "file's hash; report/advise: the latest run).")]
 CADENCES = "never, yearly, half-yearly, quarterly, monthly, weekly, daily"
 
 
@@ -42,7 +42,8 @@ def _print_arms(results: dict) -> None:
 
 
 def bench(arms: Annotated[str | None, typer.Option("--arms", help="Comma-separated arms: base, rag, rag-advanced, "
-                                                                  "rag:PIPELINE, ... (default: bench.arms).")] = None,
+                                                                  "rag:PIPELINE, sft, sft+dpo, rag+sft, sft:VERSION "
+                                                                  "(default: bench.arms).")] = None,
           questions: Annotated[Path | None, typer.Option("--questions", help="CSV/JSONL with question and answer "
                                                          "columns (default: the synth test split).")] = None,
           limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N questions.")] = None,
