@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from textwrap import shorten
 from typing import TYPE_CHECKING, Any
 
 from ragtune.documents.models import Chunk
@@ -244,7 +245,7 @@ class DocumentComparer:
         embedder = self.project.embedder
         sims = embedder.embed([s for _, s in candidates]) @ embedder.embed_query(aspect)
         best = sorted(sorted(range(len(candidates)), key=lambda j: -sims[j])[:k])
-        return " ".join(f"{' '.join(candidates[j][1].split())[:400].rstrip('.;,')} [{candidates[j][0]}]."
+        return " ".join(f"{shorten(candidates[j][1], 400, placeholder=' …').rstrip('.;,')} [{candidates[j][0]}]."
                         for j in best)
 
     def _reduce(self, aspect: str, rows: list[DocumentRow]) -> tuple[str, str, list[int]]:

@@ -124,7 +124,7 @@ class LoRASFT:
             self.config = SFTConfig.model_validate(request["config"])
         else:
             if parent is not None:
-                self.registry.get(parent)
+                parent = self.registry.get(parent).id  # also resolves "champion"
             request = self._request(parent)
             key = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:12]
             run_dir = self._runs() / f"{self.kind}-{key}"
