@@ -124,6 +124,7 @@ def test_sft_registers_a_version_served_by_llama_cpp(trained):
     assert set(version.data_hashes) == {"train", "validation", "test"}
     m = version.metrics
     assert m["test_n"] == 2 and 0 <= m["test_token_f1"] <= 1 and 0 <= m["base_rouge_l"] <= 1
+    assert m["seconds"] > 0 and m["tokens"] == result.train["tokens"] and m["examples"]["train"] == 10  # cost model
     assert "eval_loss" in m and len((folder / "eval_test.jsonl").read_text().splitlines()) == 2
     assert not (proj.workdir / "models" / "runs" / "sft").exists()
 

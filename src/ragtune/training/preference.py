@@ -138,7 +138,9 @@ class PreferenceTuner:
                   "dataset": self.sft.config.dataset, "dataset_dir": str(eval_folder) if eval_folder else None,
                   "mode": "closed_book", "feedback": request["feedback"]}
         version = self.registry.add(self.kind, staging, parent=request["parent"],
-                                    metrics={k: v for k, v in result.train.items() if k in _REPORTED},
+                                    metrics={**{k: v for k, v in result.train.items() if k in _REPORTED},
+                                             "seconds": result.train["seconds"],
+                                             "examples": {"train": result.examples}},
                                     data_files={"train": run_dir / "train.jsonl"}, config=config)
         shutil.rmtree(run_dir, ignore_errors=True)
         result.warnings += self.finish(version, report, evaluate=self.config.evaluate and eval_folder is not None)

@@ -159,7 +159,9 @@ class LoRASFT:
         config = {"sft": self.config.model_dump(mode="json"), "base_model": request["base_model"],
                   "base_gguf_file": request["base_gguf_file"], "dataset": self.config.dataset,
                   "dataset_dir": str(folder), "mode": "rag" if self.config.rag else "closed_book"}
-        metrics = {k: v for k, v in result.train.items() if k in ("train_loss", "eval_loss", "tokens_per_s")}
+        metrics = {k: v for k, v in result.train.items()
+                   if k in ("train_loss", "eval_loss", "seconds", "tokens", "tokens_per_s")}
+        metrics["examples"] = result.examples
         version = self.registry.add(self.kind, staging, parent=request["parent"], metrics=metrics,
                                     data_files={s: folder / f"{s}.jsonl" for s in request["data_hashes"]},
                                     config=config)
