@@ -21,7 +21,7 @@ from ragtune.generation.citation_check import check_citations
 from ragtune.generation.citations import Citation, attribute, content_words, extract_citations, strip_invalid_markers
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import grounded_messages
-from ragtune.retrieval.pipeline import QueryContext, StageTrace
+from ragtune.retrieval.pipeline import QueryContext, StageTrace, generate_traced
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -161,18 +161,8 @@ class DocumentComparer:
         self.warnings.append(message)
 
     def _generate(self, messages: list[dict[str, str]], stage: str, max_tokens: int) -> str:
-        """The LLM's reply; an empty one is retried (``retries``, warmer each time) before returning ""."""
-        for attempt in range(self.config.retries + 1):
-            trace = StageTrace(stage if not attempt else f"{stage}[retry {attempt}]", "generate")
-            t0 = time.perf_counter()
-            gen = self.llm.generate(messages, max_tokens=max_tokens, temperature=0.4 * attempt,
-                                    seed=self.project.config.llm.seed + attempt)
-            trace.add(gen)
-            trace.seconds = round(time.perf_counter() - t0, 4)
-            self.trace.append(trace)
-            if gen.text.strip():
-                return gen.text.strip()
-        return ""
+        return generate_traced(self.llm, messages, stage, max_tokens, self.config.retries,
+                               self.project.config.llm.seed, self.trace)
 
     def compare(self, aspect: str, docs: list[str] | None = None, top_k: int | None = None,
                 pipeline: str | None = None, on_start: Callable[[int], None] | None = None,

@@ -22,7 +22,7 @@ from ragtune.generation.citations import attribute, content_words, extract_citat
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import NO_ANSWER
 from ragtune.index.graph.knowledge_graph import KnowledgeGraph, atomic_write_text, read_json
-from ragtune.retrieval.pipeline import StageTrace
+from ragtune.retrieval.pipeline import StageTrace, generate_traced
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -138,17 +138,8 @@ class GlobalSearch:
         self.cache_path = project.workdir / "graph" / "communities.json"
 
     def _generate(self, messages: list[dict[str, str]], stage: str, max_tokens: int, retries: int = 1) -> str:
-        for attempt in range(retries + 1):
-            trace = StageTrace(stage if not attempt else f"{stage}[retry {attempt}]", "generate")
-            t0 = time.perf_counter()
-            gen = self.llm.generate(messages, max_tokens=max_tokens, temperature=0.4 * attempt,
-                                    seed=self.project.config.llm.seed + attempt)
-            trace.add(gen)
-            trace.seconds = round(time.perf_counter() - t0, 4)
-            self.trace.append(trace)
-            if gen.text.strip():
-                return gen.text.strip()
-        return ""
+        return generate_traced(self.llm, messages, stage, max_tokens, retries, self.project.config.llm.seed,
+                               self.trace)
 
     def _summarise(self, community: Community) -> None:
         """The community's summary from the cache, else from the LLM (cached), else its facts."""

@@ -50,6 +50,22 @@ class StageTrace:
         self.llm_seconds += gen.latency_s
 
 
+def generate_traced(llm, messages: list[dict[str, str]], stage: str, max_tokens: int, retries: int, seed: int,
+                    traces: list[StageTrace]) -> str:
+    """The LLM's reply, each call booked as a stage in ``traces``; an empty reply is retried ``retries`` times,
+    warmer each time, before returning ""."""
+    for attempt in range(retries + 1):
+        trace = StageTrace(stage if not attempt else f"{stage}[retry {attempt}]", "generate")
+        t0 = time.perf_counter()
+        gen = llm.generate(messages, max_tokens=max_tokens, temperature=0.4 * attempt, seed=seed + attempt)
+        trace.add(gen)
+        trace.seconds = round(time.perf_counter() - t0, 4)
+        traces.append(trace)
+        if gen.text.strip():
+            return gen.text.strip()
+    return ""
+
+
 @dataclass
 class QueryContext:
     """The state a pipeline works on. Pre-retrieval stages fill ``queries``, ``dense_texts`` and

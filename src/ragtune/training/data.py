@@ -5,12 +5,12 @@ only."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragtune.datasets.beir import read_jsonl
 from ragtune.errors import InputError
 from ragtune.generation.llms.base import Message
 from ragtune.generation.prompts import NO_ANSWER, grounded_messages
@@ -38,18 +38,11 @@ def read_split(folder: Path, split: str) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{n}: not valid JSON: {e}") from None
-            if not (isinstance(row, dict) and isinstance(row.get("question"), str)
-                    and isinstance(row.get("answer"), str) and row["question"].strip() and row["answer"].strip()):
-                raise InputError(f"{path}:{n}: expected an object with non-empty 'question' and 'answer' strings")
-            rows.append(row)
+    for n, row in read_jsonl(path):
+        if not (isinstance(row.get("question"), str) and isinstance(row.get("answer"), str)
+                and row["question"].strip() and row["answer"].strip()):
+            raise InputError(f"{path} line {n}: expected an object with non-empty 'question' and 'answer' strings")
+        rows.append(row)
     return rows
 
 
