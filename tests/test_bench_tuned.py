@@ -61,3 +61,13 @@ def test_fine_tuned_arms(tuned):
     leaked.write_text("question,answer\nWhat monthly fee does Umbrella Health Systems pay Initech?,$12,000\n")
     with pytest.raises(InputError, match="near-duplicates"):
         run_bench(proj, ["sft"], leaked)
+
+
+def test_fine_tuned_arms_give_the_same_numbers_twice(tuned):
+    """Two fresh runs answer every question again (llama.cpp greedy, fixed seed): the same answers and numbers."""
+    proj, qa = tuned
+    first, second = (run_bench(proj, ["sft", "rag+sft"], qa, seed=3, run=f"twice-{i}") for i in (1, 2))
+    assert [a["metrics"] for a in first["arms"]] == [a["metrics"] for a in second["arms"]]
+    assert first["comparisons"] == second["comparisons"]
+    answers = [[(k, a["answer"]) for k, a in q["arms"].items()] for q in first["per_question"]]
+    assert answers == [[(k, a["answer"]) for k, a in q["arms"].items()] for q in second["per_question"]]

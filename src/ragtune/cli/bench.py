@@ -24,17 +24,18 @@ def _summary(results: dict, report: str) -> dict:
             "arms": [{k: a[k] for k in keep} for a in results["arms"]]}
 
 
-def _print_arms(results: dict) -> None:
+def _print_arms(results: dict, metrics: list[str] | None = None) -> None:
+    """The arms table: ``metrics`` (default: the primary one) with intervals, accuracy, latency, tokens, cost."""
     from rich.table import Table
 
     from ragtune.report.format import interval, seconds, usd
 
-    primary = results["config"]["primary_metric"]
+    metrics = metrics or [results["config"]["primary_metric"]]
     table = Table(title=f"{results['n_questions']} questions, test set {results['test_set_sha256'][:12]}")
-    for col in ("arm", primary, "correct", "p50", "p95", "tokens in/out", "$ / query", "$ / correct"):
+    for col in ("arm", *metrics, "correct", "p50", "p95", "tokens in/out", "$ / query", "$ / correct"):
         table.add_column(col)
     for a in results["arms"]:
-        table.add_row(a["name"], interval(a["metrics"][primary]), f"{a['n_correct']}/{a['n_questions']}",
+        table.add_row(a["name"], *(interval(a["metrics"][m]) for m in metrics), f"{a['n_correct']}/{a['n_questions']}",
                       seconds(a["latency_s_p50"]), seconds(a["latency_s_p95"]),
                       f"{a['tokens']['prompt_mean']:.0f}/{a['tokens']['completion_mean']:.0f}",
                       usd(a["cost_per_query_usd"]), usd(a["cost_per_correct_usd"]))

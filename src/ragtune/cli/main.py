@@ -131,33 +131,66 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
 @app.command()
 @handle_errors
 def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path("demo-project"),
+         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Benchmark the first N test questions "
+                                                   "(default: all).")] = None,
+         max_steps: Annotated[int | None, typer.Option("--max-steps", min=1, help="Stop SFT after N steps.")] = None,
+         epochs: Annotated[float | None, typer.Option(min=0.01, help="SFT passes over the train split.")] = None,
          as_json: JsonOpt = False) -> None:
-    """Create a project on the bundled contracts, ingest them and answer sample questions."""
-    import shutil
+    """The end-to-end demo on the bundled contracts: ingest, cited answers, synthetic QA, LoRA SFT, and the
+    benchmark of base, rag, rag-advanced, sft and rag+sft with an HTML report. Re-running reuses finished steps."""
+    from ragtune.cli.bench import _print_arms
+    from ragtune.cli.data import _print as print_dataset
+    from ragtune.cli.tune import quiet_libraries, training_progress
+    from ragtune.demo.walkthrough import Demo
 
-    from ragtune.demo import CORPUS, QUESTIONS
-    from ragtune.project import Project
-
-    proj = Project(directory) if (directory / "ragtune.yaml").exists() else Project.init(directory, name="demo")
-    corpus = proj.root / "corpus"
-    if not corpus.exists():
-        shutil.copytree(CORPUS, corpus)
-    with progress_bar("Ingesting", enabled=not as_json) as (start, advance):
-        report = proj.ingest([corpus], on_start=start, on_file=lambda s, i: advance(s))
-    answers = []
-    for q in QUESTIONS:
-        answer = proj.ask(q)
-        answers.append(answer.to_dict())
-        if not as_json:
-            out.rule(q, style="dim")
-            out.print(answer.answer, highlight=False)
-            for c in answer.citations:
-                out.print(f"  [{c.n}] {c.source}  ({c.chunk_id})", highlight=False, markup=False)
+    quiet_libraries()
+    d = Demo(directory)
     if as_json:
-        emit_json({"project": str(proj.root), "ingest": report.to_dict(), "answers": answers})
-    else:
-        _print_ingest(report)
-        out.print(f"Demo project: {proj.root}  (try: ragtune ask -p {directory} \"...\")")
+        emit_json(d.run(limit, max_steps, epochs))
+        return
+    with progress_bar("Ingesting") as (start, advance):
+        ingest_report = d.ingest(on_start=start, on_file=lambda s, i: advance(s))
+    _print_ingest(ingest_report)
+    for a in d.sample_answers():
+        out.rule(a.question, style="dim")
+        out.print(a.answer, highlight=False)
+        for c in a.citations:
+            out.print(f"  [{c.n}] {c.source}  ({c.chunk_id})", highlight=False, markup=False)
+    with progress_bar("Synthesising QA") as (start, advance):
+        data_step, data = d.dataset(on_start=start, on_slot=advance)
+    out.rule("Synthetic QA" + (" (reused)" if data_step.reused else ""), style="dim")
+    print_dataset(data.to_dict(), False)
+    with training_progress(True) as report:
+        sft_step, version = d.tune(max_steps, epochs, on_progress=report)
+    _print_sft(version, sft_step.reused)
+    with progress_bar("Benchmarking") as (start, advance):
+        results = d.bench(limit, on_start=start, on_answer=advance)
+    paths = d.report()
+    out.rule("Benchmark", style="dim")
+    _print_arms(results, ["token_f1", "rouge_l"])
+    leak = results["leakage"]
+    if leak.get("checked"):
+        out.print(f"Leakage check: no test question within cosine {leak['threshold']} of the {leak['n_train']} "
+                  f"training questions (max {leak['max_similarity']})", highlight=False)
+    out.print(f"test_set_sha256: {results['test_set_sha256']}")
+    out.print("Seconds per step (this run): " + ", ".join(f"{k} {v:.0f}" for k, v in d.seconds.items()))
+    out.print(f"Report: {paths['html']}")
+    out.print(f"Demo project: {d.project.root}  (try: ragtune ask -p {directory} --model {version.id} \"...\")")
+
+
+def _print_sft(version, reused: bool) -> None:
+    from ragtune.cli.tune import print_leakage
+
+    m = version.metrics
+    out.rule(f"LoRA SFT {version.id}" + (" (reused)" if reused else ""), style="dim")
+    out.print(f"{m['examples']['train']} train examples, {m['seconds']:.0f} s training, {m['tokens']} tokens; "
+              f"loss {m['train_loss']} train, {m.get('eval_loss', '-')} validation", highlight=False)
+    if "test_token_f1" in m:
+        out.print(f"Test split ({m['test_n']} questions, {m['eval_mode'].replace('_', '-')}): token F1 "
+                  f"{m['base_token_f1']:.3f} -> {m['test_token_f1']:.3f}, ROUGE-L {m['base_rouge_l']:.3f} -> "
+                  f"{m['test_rouge_l']:.3f} (base -> {version.id})", highlight=False)
+    if "leakage" in m:
+        print_leakage(m["leakage"])
 
 
 def _register_areas() -> None:

@@ -12,13 +12,15 @@ import typer
 from ragtune.cli.output import emit_json, err, handle_errors, out, progress_bar
 
 sub = typer.Typer(help="Fine-tune models: LoRA SFT on a dataset, DPO/KTO on feedback, AI feedback (judge), the "
-                       "continuous loop.", no_args_is_help=True)
+                       "continuous loop; the embedder and a cross-encoder reranker on question-passage pairs.",
+                  no_args_is_help=True)
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 _PHASES = {"examples": "Building examples", "train": "Training", "merge": "Merging adapter",
-           "export": "Exporting GGUF", "evaluate": "Scoring test split", "wait": "Waiting for feedback"}
+           "export": "Exporting GGUF", "evaluate": "Scoring test split", "wait": "Waiting for feedback",
+           "mine": "Mining hard negatives"}
 
 
 def register(app: typer.Typer) -> None:
@@ -121,9 +123,18 @@ def _print_result(result) -> None:
         out.print(f"Test split ({m['test_n']} questions, {m['eval_mode'].replace('_', '-')}): token F1 "
                   f"{m['base_token_f1']:.3f} -> {m['test_token_f1']:.3f}, ROUGE-L {m['base_rouge_l']:.3f} -> "
                   f"{m['test_rouge_l']:.3f} (base -> {v.id})")
+    if "leakage" in m:
+        print_leakage(m["leakage"])
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     out.print(f"Try it: ragtune ask --model {v.id} \"...\"   Promote it: ragtune models promote {v.id}")
+
+
+def print_leakage(leak: dict[str, Any]) -> None:
+    """One line: were test questions near-duplicates of training questions?"""
+    verdict = f"[red]FAILED: {leak['n_leaked']} leaked[/]" if leak["n_leaked"] else "[green]passed[/]"
+    out.print(f"Leakage check (cosine >= {leak['threshold']}): {verdict}; {leak['n_test']} test questions, "
+              f"max similarity to the {leak['n_train']} train questions {leak['max_similarity']}")
 
 
 # preference tuning, AI feedback and the continuous loop ------------------------------------------------------
@@ -315,3 +326,72 @@ def _print_round(r: dict) -> None:
     if fb["heldout_overlap"]:
         err.print(f"[yellow]warning:[/] {fb['heldout_overlap']} question(s) of this round's feedback are held-out "
                   "questions: the gate then measures memory of them, not generalisation", highlight=False)
+
+
+# retrieval models: the embedder and the reranker ------------------------------------------------------------
+
+DatasetOpt = Annotated[str | None, typer.Option(help="QA dataset name under .ragtune/datasets/ (its rows' "
+                                                "chunk_ids), a folder with train.jsonl, or a BEIR folder "
+                                                "(qrels/train.tsv) (default: training.<kind>.dataset).")]
+BaseOpt = Annotated[str | None, typer.Option("--base-model", help="Start from this model: a version id, "
+                                             "champion, package or folder (default: the project's embedder).")]
+NegativesOpt = Annotated[int | None, typer.Option("--negatives", min=0, help="Mined hard negatives per "
+                                                  "question-passage pair.")]
+ValOpt = Annotated[bool | None, typer.Option("--eval/--no-eval", help="nDCG@10 before and after on the "
+                                             "validation split (when the dataset has one).")]
+
+
+def _retrieval(kind: str, project: Path, dataset: str | None, max_steps: int | None, epochs: float | None,
+               base_model: str | None, learning_rate: float | None, negatives: int | None, evaluate: bool | None,
+               as_json: bool) -> None:
+    from ragtune.project import Project
+    from ragtune.training.embedder import EmbedderTuner
+    from ragtune.training.reranker import RerankerTuner
+
+    quiet_libraries()
+    proj = Project(project)
+    overrides = {"dataset": dataset, "max_steps": max_steps, "epochs": epochs, "base_model": base_model,
+                 "learning_rate": learning_rate, "negatives": negatives, "evaluate": evaluate}
+    config = getattr(proj.config.training, kind)
+    config = type(config).model_validate(config.model_dump() | {k: v for k, v in overrides.items() if v is not None})
+    with training_progress(not as_json) as report:
+        result = {"embedder": EmbedderTuner, "reranker": RerankerTuner}[kind](proj, config).run(on_progress=report)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    v, t, d, e = result.version, result.train, result.data, result.evaluation
+    out.print(f"[bold]{v.id}[/] ({v.kind}, {v.status}) trained {t['steps']} steps on {t['examples']} examples "
+              f"({d['train_pairs']} question-passage pairs of {d['train_queries']} questions) in {t['seconds']:.0f} s"
+              f"; loss {t['train_loss']}")
+    if e:
+        first = "the base model" if kind == "embedder" else "BM25"
+        out.print(f"Validation split ({e['queries']} questions): nDCG@10 {e['before']:.3f} ({first}) -> "
+                  f"{e['after']:.3f} ({v.id})")
+    if kind == "embedder":
+        out.print(f"Use it: `embedder.model: {v.id}` in ragtune.yaml, then `ragtune ingest --rebuild`; compare: "
+                  f"ragtune eval retrieval --data DIR --embedder {v.id}   Promote it: ragtune models promote {v.id}")
+    else:
+        out.print(f"Use it: ragtune models promote {v.id}, then --pipeline hybrid+rerank (or a pipeline with "
+                  f"{{name: rerank, model: {v.id}}})")
+
+
+@sub.command("embedder")
+@handle_errors
+def embedder(project: ProjectOpt = Path("."), dataset: DatasetOpt = None, max_steps: StepsOpt = None,
+             epochs: EpochsOpt = None, base_model: BaseOpt = None, learning_rate: LrOpt = None,
+             negatives: NegativesOpt = None, evaluate: ValOpt = None, as_json: JsonOpt = False) -> None:
+    """Domain-adapt the embedder (sentence-transformers, in-batch + mined hard negatives); registers an
+    embedder version."""
+    _retrieval("embedder", project, dataset, max_steps, epochs, base_model, learning_rate, negatives, evaluate,
+               as_json)
+
+
+@sub.command("reranker")
+@handle_errors
+def reranker(project: ProjectOpt = Path("."), dataset: DatasetOpt = None, max_steps: StepsOpt = None,
+             epochs: EpochsOpt = None, base_model: BaseOpt = None, learning_rate: LrOpt = None,
+             negatives: NegativesOpt = None, evaluate: ValOpt = None, as_json: JsonOpt = False) -> None:
+    """Train a cross-encoder reranker from the embedder's MiniLM weights (BCE on positives and mined
+    negatives); registers a reranker version."""
+    _retrieval("reranker", project, dataset, max_steps, epochs, base_model, learning_rate, negatives, evaluate,
+               as_json)

@@ -89,9 +89,21 @@ def evaluate_version(project: Project, version_id: str, limit: int | None = None
     _write_jsonl(registry.folder(version) / "eval_test.jsonl", tuned_records)
     metrics = {f"test_{k}": v for k, v in means(tuned_records).items()}
     metrics |= {f"base_{k}": v for k, v in means(base_records).items()}
-    metrics |= {"test_n": len(rows), "eval_mode": builder.mode}
+    metrics |= {"test_n": len(rows), "eval_mode": builder.mode, "leakage": leakage_check(project, folder, rows)}
     registry.update_metrics(version.id, metrics)
     return metrics
+
+
+def leakage_check(project: Project, folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The test questions checked against the train split (``datasets.split.leakage_threshold``): a tuned model
+    that saw a test question in training would be scored on memory."""
+    from ragtune.datasets.leakage import check_leakage
+
+    train = [r["question"] for r in read_split(folder, "train")]
+    report = check_leakage(train, [r["question"] for r in rows], project.embedder,
+                           project.config.datasets.split.leakage_threshold)
+    return {"threshold": report.threshold, "n_train": report.n_train, "n_test": report.n_test,
+            "n_leaked": report.n_leaked, "max_similarity": round(report.max_similarity, 4)}
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
