@@ -16,11 +16,12 @@ WORKDIR = ".ragtune"
 class Project:
     """A folder with ``ragtune.yaml``; everything ragtune produces lives under its ``.ragtune/``."""
 
-    def __init__(self, root: str | Path = ".") -> None:
+    def __init__(self, root: str | Path = ".", registry_dir: str | Path | None = None) -> None:
         self.root = Path(root).resolve()
         self.config_path = self.root / CONFIG_FILE
         self.config = ProjectConfig.load(self.config_path)
         self.workdir = self.root / WORKDIR
+        self.registry_dir = Path(registry_dir) if registry_dir is not None else self.workdir
 
     @classmethod
     def init(cls, root: str | Path, name: str | None = None, force: bool = False) -> Project:
@@ -41,13 +42,21 @@ class Project:
     def store(self):
         from ragtune.index.sqlite_store import SQLiteStore
 
-        return SQLiteStore(self.workdir / "index.db", self.config.embedder.model)
+        return SQLiteStore(self.workdir / "index.db", self.embedder.identity)
+
+    @cached_property
+    def registry(self):
+        """The model registry (``<registry_dir>/models/``, by default this project's ``.ragtune/models/``), which
+        resolves version ids and ``champion`` wherever a model is named (embedder, rerank, ``ask --model``)."""
+        from ragtune.training.registry import ModelRegistry
+
+        return ModelRegistry(self.registry_dir)
 
     @cached_property
     def embedder(self):
         from ragtune.index.embedder import Embedder
 
-        return Embedder(self.config.embedder)
+        return Embedder(self.config.embedder, self.registry)
 
     @cached_property
     def bm25(self):
@@ -201,7 +210,8 @@ class Project:
         and pipelines; the corpus index is cached under ``.ragtune/eval/beir/``. Returns a RetrievalReport."""
         from ragtune.evaluation.retrieval import evaluate_retrieval
 
-        return evaluate_retrieval(data, pipelines, self.config, cache_dir=self.workdir / "eval" / "beir", **options)
+        return evaluate_retrieval(data, pipelines, self.config, cache_dir=self.workdir / "eval" / "beir",
+                                  registry_dir=self.registry_dir, **options)
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -25,14 +25,18 @@ def register(app: typer.Typer) -> None:
 def retrieval(
     data: Annotated[Path, typer.Option("--data", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv.")],
     pipeline: Annotated[list[str] | None, typer.Option(
-        "--pipeline", help="Pipeline name from ragtune.yaml or a spec such as hybrid+mmr; repeatable "
-                           "(default: bm25, dense, hybrid).")] = None,
+        "--pipeline", help="Pipeline name from ragtune.yaml or a spec such as hybrid+mmr or hybrid+rerank (the "
+                           "project's champion reranker); repeatable (default: bm25, dense, hybrid).")] = None,
     project: Annotated[Path, typer.Option("--project", "-p", help="Project whose ragtune.yaml gives the chunker, "
                                           "embedder, retrieval settings and named pipelines (default settings "
-                                          "when it has none); its .ragtune/eval/ holds the index.")] = Path("."),
+                                          "when it has none); its .ragtune/eval/ holds the index, its model "
+                                          "registry resolves version ids.")] = Path("."),
     split: Annotated[str, typer.Option(help="Which qrels/<split>.tsv to evaluate on.")] = "test",
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N judged queries.")] = None,
     depth: Annotated[int, typer.Option(min=10, help="Corpus records ranked per query.")] = 100,
+    embedder: Annotated[str | None, typer.Option(
+        "--embedder", help="Index and search with this embedder: a registry version id (`ragtune tune embedder`), "
+                           "champion, package or folder (default: the project's embedder.model).")] = None,
     per_query: Annotated[bool, typer.Option("--per-query", help="With --json: per-query metrics too.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -42,9 +46,12 @@ def retrieval(
     from ragtune.evaluation.retrieval import RetrievalEvaluation, RetrievalReport
 
     has_config = (project / CONFIG_FILE).is_file()
-    config = ProjectConfig.load(project / CONFIG_FILE) if has_config else None
+    config = ProjectConfig.load(project / CONFIG_FILE) if has_config else ProjectConfig()
+    if embedder:
+        config = config.model_copy(update={"embedder": config.embedder.model_copy(update={"model": embedder})})
     cache = project.resolve() / ".ragtune" / "eval" / "beir" if has_config else None
-    ev = RetrievalEvaluation(data, config, split=split, limit=limit, depth=depth, cache_dir=cache)
+    ev = RetrievalEvaluation(data, config, split=split, limit=limit, depth=depth, cache_dir=cache,
+                             registry_dir=project.resolve() / ".ragtune")
     try:
         with progress_bar("Indexing", enabled=not as_json) as (start, advance):
             info = ev.index(on_start=start, on_item=advance)

@@ -120,11 +120,12 @@ def ir_metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]
 class RetrievalEvaluation:
     """Evaluates pipelines on one BEIR folder and split. ``index()`` first (cached), then ``run()`` per
     pipeline. ``depth``: documents ranked per query (Recall@100 needs 100); ``span_ks``: cut-offs, in chunks,
-    of the span metrics."""
+    of the span metrics; ``registry_dir``: the project folder (``.ragtune/``) whose model registry resolves
+    version ids and ``champion`` in the embedder and ``rerank`` settings."""
 
     def __init__(self, data: str | Path, config: ProjectConfig | None = None, split: str = "test",
                  limit: int | None = None, depth: int = 100, span_ks: tuple[int, ...] = (4, 10),
-                 cache_dir: str | Path | None = None) -> None:
+                 cache_dir: str | Path | None = None, registry_dir: str | Path | None = None) -> None:
         from ragtune.generation.profiles import cache_dir as default_cache
 
         if limit is not None and limit < 1:
@@ -137,15 +138,21 @@ class RetrievalEvaluation:
         self.config = config or ProjectConfig()
         self.depth = depth
         self.span_ks = span_ks
-        self.key = self.index_key(file_sha256(self.dataset.corpus_file), self.config)
+        self.registry_dir = registry_dir
+        self.key = self.index_key(file_sha256(self.dataset.corpus_file), self.config, registry_dir)
         self.root = Path(cache_dir or default_cache() / "beir") / self.key[:16]
         self._project = None
 
     @staticmethod
-    def index_key(corpus_sha256: str, config: ProjectConfig) -> str:
-        """What the index depends on: the corpus bytes, the chunker and the embedding model."""
+    def index_key(corpus_sha256: str, config: ProjectConfig, registry_dir: str | Path | None = None) -> str:
+        """What the index depends on: the corpus bytes, the chunker and the embedding model (a registry
+        version by its identity, so retraining or promoting re-indexes)."""
+        from ragtune.index.embedder import resolve_embedder
+        from ragtune.training.registry import ModelRegistry
+
+        registry = ModelRegistry(registry_dir) if registry_dir is not None else None
         parts = {"corpus": corpus_sha256, "chunker": config.chunker.model_dump(mode="json"),
-                 "embedder": config.embedder.model, "format": INDEX_FORMAT}
+                 "embedder": resolve_embedder(config.embedder.model, registry)[1], "format": INDEX_FORMAT}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -159,7 +166,7 @@ class RetrievalEvaluation:
             (self.root / CONFIG_FILE).write_text(
                 f"# scratch index of {self.dataset.corpus_file}; written by `ragtune eval retrieval`\n"
                 f"{config.dump()}", encoding="utf-8")
-            self._project = Project(self.root)
+            self._project = Project(self.root, registry_dir=self.registry_dir)
         return self._project
 
     def index(self, on_start: Progress | None = None, on_item: Advance | None = None,

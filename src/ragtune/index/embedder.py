@@ -5,20 +5,39 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ragtune.config import EmbedderConfig
+from ragtune.errors import ConfigError
 from ragtune.index.store import Store
 from ragtune.models import model_dir
 
+if TYPE_CHECKING:
+    from ragtune.training.registry import ModelRegistry
+
+
+def resolve_embedder(name: str, registry: ModelRegistry | None = None) -> tuple[str, str]:
+    """(folder, identity) of an embedder: a model registry version (``v3``, ``champion``), an installed model
+    package, a folder or a hub id. The identity keys embedding caches and indexes, so changing the model (or the
+    version ``champion`` points to) re-embeds instead of mixing vectors of two models."""
+    from ragtune.training.registry import is_version_ref, version_identity
+
+    if not is_version_ref(name):
+        return model_dir(name, marker="modules.json"), name
+    if registry is None:
+        raise ConfigError(f"embedder {name!r} is a model registry version, but no project registry was given")
+    version = registry.resolve(name, "embedder")
+    return str(registry.folder(version)), version_identity(version)
+
 
 class Embedder:
-    """Unit-normalised float32 vectors; the model loads on first use."""
+    """Unit-normalised float32 vectors; the model loads on first use. ``registry`` resolves version ids."""
 
-    def __init__(self, config: EmbedderConfig) -> None:
+    def __init__(self, config: EmbedderConfig, registry: ModelRegistry | None = None) -> None:
         self.config = config
-        self.path = model_dir(config.model, marker="modules.json")
+        self.path, self.identity = resolve_embedder(config.model, registry)
 
     @property
     def model(self):
@@ -41,7 +60,7 @@ class Embedder:
         return self.embed([text])[0]
 
     def cache_key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.config.model}\0{text}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.identity}\0{text}".encode()).hexdigest()
 
     def embed_cached(self, texts: Sequence[str], store: Store,
                      on_batch: Callable[[int], None] | None = None) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Configuration of fine-tuning (SFT, preference tuning, the continuous loop)."""
+"""Configuration of fine-tuning (SFT, preference tuning, the continuous loop, the embedder and reranker)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,54 @@ class LoopConfig(_Strict):
     wait_s: float = Field(0.0, ge=0, description="How long a round waits for enough new feedback (0: it stops).")
 
 
+class RetrievalTuneConfig(_Strict):
+    """Shared settings of the retrieval models' training: (question, relevant passage) pairs from a QA dataset's
+    train split (its rows' ``chunk_ids``, passages from the project's index) or a BEIR folder's
+    ``qrels/train.tsv``, with hard negatives mined by BM25 and/or the dense embedder."""
+
+    dataset: str = Field("synth", description="A QA dataset name under .ragtune/datasets/, a folder with "
+                         "train.jsonl, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/train.tsv).")
+    base_model: str | None = Field(None, description="Model to start from: a package name, folder, or registry "
+                                   "version id / champion; default: the project's embedder.model.")
+    epochs: float = Field(2.0, gt=0)
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (beats epochs).")
+    learning_rate: float = Field(3e-5, gt=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    batch_size: int = Field(32, ge=2)
+    max_length: int = Field(256, ge=16, description="Tokens per text (embedder) or question+passage pair "
+                            "(reranker); longer ones are truncated.")
+    mine: list[Literal["bm25", "dense", "random"]] = Field(
+        default_factory=lambda: ["bm25"], description="Where negatives come from, taken in turn: BM25's and the "
+        "project embedder's top ranks (hard negatives), random passages of the pool (easy ones).")
+    negatives: int = Field(1, ge=0, description="Hard negatives per (question, passage) pair.")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    threads: int | None = Field(None, ge=1, description="CPU threads (default: the cores available).")
+    seed: int = 0
+    evaluate: bool = Field(True, description="nDCG@10 before and after training on the validation split, when "
+                           "the dataset has one.")
+
+
+class EmbedderTuneConfig(RetrievalTuneConfig):
+    """``ragtune tune embedder``: domain adaptation of the sentence-transformers embedder with
+    MultipleNegativesRankingLoss (in-batch negatives plus the mined hard negatives)."""
+
+
+class RerankerTuneConfig(RetrievalTuneConfig):
+    """``ragtune tune reranker``: a cross-encoder (one relevance logit) initialised from the base model's
+    weights, trained with binary cross-entropy on positives and mined negatives."""
+
+    epochs: float = Field(1.0, gt=0)
+    learning_rate: float = Field(5e-5, gt=0)
+    batch_size: int = Field(16, ge=2)
+    mine: list[Literal["bm25", "dense", "random"]] = Field(default_factory=lambda: ["bm25", "dense", "random"],
+                                                           min_length=1)
+    negatives: int = Field(4, ge=1)
+    loss: Literal["bce", "listwise"] = Field("bce", description="bce: binary cross-entropy on (question, passage, "
+                                             "label) pairs; listwise: softmax over each question's positive, its "
+                                             "hard negatives and other questions' passages in the batch.")
+    candidates: int = Field(30, ge=1, description="BM25 candidates reranked by the before/after evaluation.")
+
+
 class TrainingConfig(_Strict):
     """``training:`` in ragtune.yaml."""
 
@@ -130,3 +178,5 @@ class TrainingConfig(_Strict):
     dpo: DPOConfig = Field(default_factory=DPOConfig)
     kto: KTOConfig = Field(default_factory=KTOConfig)
     loop: LoopConfig = Field(default_factory=LoopConfig)
+    embedder: EmbedderTuneConfig = Field(default_factory=EmbedderTuneConfig)
+    reranker: RerankerTuneConfig = Field(default_factory=RerankerTuneConfig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -56,6 +57,17 @@ class _State(BaseModel):
     history: list[dict[str, str]] = Field(default_factory=list, description="Promotions, oldest first.")
 
 
+def is_version_ref(name: str) -> bool:
+    """Whether a model name is for the registry to resolve: ``champion`` or a version id such as ``v3``."""
+    return name == "champion" or re.fullmatch(r"v\d+", name) is not None
+
+
+def version_identity(version: ModelVersion) -> str:
+    """A name that changes whenever the version behind an id does (ids restart when a registry is deleted):
+    what caches of a version's outputs (embeddings, indexes) are keyed by."""
+    return f"registry:{version.id}@{version.created}"
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -100,6 +112,21 @@ class ModelRegistry:
                 return v
         known = ", ".join(v.id for v in self._read().versions) or "none yet"
         raise InputError(f"no model version {version_id!r} (versions: {known})")
+
+    def resolve(self, ref: str, kind: str) -> ModelVersion:
+        """The version ``ref`` names for a role (``embedder``, ``reranker``, ``llm`` or a kind): a version id of
+        that role, or ``champion``, the role's champion."""
+        role = ROLES.get(kind, kind)
+        if ref == "champion":
+            version = self.champion(role)
+            if version is None:
+                raise InputError(f"there is no champion {role} in {self.root} yet: promote a version with "
+                                 "`ragtune models promote ID`")
+            return version
+        version = self.get(ref)
+        if version.role != role:
+            raise InputError(f"{version.id} is a {version.kind} model, not a version of the {role}")
+        return version
 
     def champion(self, kind: str = "llm") -> ModelVersion | None:
         """The champion of the role that ``kind`` belongs to (``llm``, ``embedder``, ``reranker`` or a kind)."""

@@ -6,21 +6,25 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from pydantic import Field
+
 from ragtune.errors import ConfigError
+from ragtune.models import model_dir
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
 
 class CrossEncoderConfig(ComponentConfig):
-    model: str | None = None
+    model: str | None = Field(None, description="A registry version id or champion (trained by `ragtune tune "
+                              "reranker`), a local folder or a hub id; default: the champion reranker.")
     candidates: int = 30
     batch_size: int = 16
 
 
 @lru_cache(maxsize=2)
 def _load(model: str):
-    from sentence_transformers import CrossEncoder
+    from ragtune.training.reranker import load_cross_encoder
 
-    return CrossEncoder(model, device="cpu")
+    return load_cross_encoder(model)
 
 
 @components.register("rerank")
@@ -32,14 +36,16 @@ class CrossEncoderRerank(Component):
     Config = CrossEncoderConfig
 
     def model_path(self) -> str:
-        if self.config.model:
-            return self.config.model
-        registry = getattr(self.project, "registry", None)
-        version = registry.champion("reranker") if registry is not None else None
-        if version is None:
+        from ragtune.training.registry import is_version_ref
+
+        ref = self.config.model or "champion"
+        if not is_version_ref(ref):
+            return model_dir(ref)
+        registry = self.project.registry
+        if ref == "champion" and registry.champion("reranker") is None:
             raise ConfigError("rerank: no cross-encoder configured (set `model:` to a local path or hub id, or "
-                              "train one with `ragtune tune reranker`); `llm_rerank` needs no model")
-        return version.path
+                              "train one with `ragtune tune reranker` and promote it); `llm_rerank` needs no model")
+        return str(registry.folder(registry.resolve(ref, "reranker")))
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
         pool, rest = ctx.hits[: self.config.candidates], ctx.hits[self.config.candidates:]

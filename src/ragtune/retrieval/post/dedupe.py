@@ -14,7 +14,8 @@ class DedupeConfig(ComponentConfig):
 
 @components.register("dedupe")
 class Dedupe(Component):
-    """A chunk goes when most of its content words (overlap coefficient) occur in one ranked above it."""
+    """A chunk goes when most of its own content words occur in one ranked above it (a short chunk inside a long
+    kept one goes; a long chunk that merely contains a short kept one stays)."""
 
     kind = "post"
     Config = DedupeConfig
@@ -23,7 +24,7 @@ class Dedupe(Component):
         kept, words, dropped = [], [], []
         for hit in ctx.hits:
             w = content_words(hit.chunk.text)
-            if any(w and len(w & other) / min(len(w), len(other) or 1) >= self.config.max_overlap for other in words):
+            if w and any(len(w & other) / len(w) >= self.config.max_overlap for other in words):
                 dropped.append(hit.chunk.id)
                 continue
             kept.append(hit)
