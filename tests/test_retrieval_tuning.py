@@ -46,6 +46,8 @@ def write_qa(project, folder: Path) -> Path:
                 assert gold, phrase
                 f.write(json.dumps({"id": f"{split}-{n}", "question": question, "answer": phrase,
                                     "chunk_ids": gold}) + "\n")
+            f.write(json.dumps({"id": f"{split}-none", "question": "What colour is the CEO's car?", "type":
+                                "unanswerable", "answer": "The documents do not say.", "chunk_ids": gold}) + "\n")
     return folder
 
 
@@ -83,6 +85,7 @@ def test_embedder_version_from_a_qa_dataset(tuned):
     v = result.version
     assert v.id == "v1" and v.kind == "embedder" and v.status == "candidate" and v.parent is None
     assert result.train["steps"] == 2 and result.data["train_pairs"] == 5 and result.data["validation_pairs"] == 2
+    assert result.data["train_unanswerable"] == 1  # its chunk is not a passage that answers it
     assert v.metrics["seconds"] > 0 and v.metrics["examples"] == 5
     assert 0 <= v.metrics["val_ndcg@10_before"] <= 1 and 0 <= v.metrics["val_ndcg@10"] <= 1
     assert result.evaluation["split"] == "validation" and set(v.data_hashes) == {"train", "validation"}

@@ -2,8 +2,9 @@
 and the dense embedder, nDCG@10 before and after training, and the run -> save -> register flow.
 
 Two sources of pairs. A ragtune QA dataset: each row's ``chunk_ids`` are its relevant passages, the chunks of the
-project's index. A BEIR folder: ``qrels/train.tsv``, with each corpus record written as ``ragtune eval retrieval``
-indexes it (the title heading the text). When a BEIR folder's records name their source document
+project's index (unanswerable questions are left out: their chunks are where they were written, not answers). A
+BEIR folder: ``qrels/train.tsv``, with each corpus record written as ``ragtune eval retrieval`` indexes it (the
+title heading the text). When a BEIR folder's records name their source document
 (``metadata.document``), negatives and evaluation rankings are drawn only from the documents holding the split's
 relevant passages, so a model trained on the train split never sees a passage of a test-only document."""
 
@@ -118,8 +119,11 @@ def _from_qa(project: Project, folder: Path) -> RetrievalData:
         if not rows or (split != "train" and any(qrels.get(s) for s in VALIDATION)):
             continue
         files[split] = folder / f"{split}.jsonl"
-        judged, unlinked, missing = {}, 0, 0
+        judged, unlinked, missing, unanswerable = {}, 0, 0, 0
         for n, row in enumerate(rows):
+            if row.get("type") == "unanswerable" or row.get("unanswerable"):
+                unanswerable += 1  # its chunks are where it was written, not passages that answer it
+                continue
             gold = [c for c in row.get("chunk_ids") or [] if isinstance(c, str)]
             found = [c for c in gold if c in passages]
             unlinked += not gold
@@ -129,7 +133,8 @@ def _from_qa(project: Project, folder: Path) -> RetrievalData:
                 queries[qid] = row["question"]
                 judged[qid] = dict.fromkeys(found, 1)
         qrels[split] = judged
-        left_out |= {f"{split}_without_chunk_ids": unlinked, f"{split}_chunks_not_indexed": missing}
+        left_out |= {f"{split}_without_chunk_ids": unlinked, f"{split}_chunks_not_indexed": missing,
+                     f"{split}_unanswerable": unanswerable}
     if not qrels.get("train"):
         n = left_out.get("train_without_chunk_ids", 0) + left_out.get("train_chunks_not_indexed", 0)
         raise InputError(f"{folder / 'train.jsonl'}: no training pairs: a row needs chunk_ids of chunks in the "
