@@ -48,6 +48,17 @@ def test_decomposition_answers_every_sub_question(project):
     assert answer.usage["completion_tokens"] == sum(s["completion_tokens"] for s in answer.stages)
 
 
+def test_decomposition_keeps_only_sub_questions_about_the_question():
+    from ragtune.retrieval.pre.decompose import is_sub_question, split_question
+
+    q = "What is the monthly fee for hosting services and which law governs the widget supply agreement?"
+    assert split_question(q) == ["What is the monthly fee for hosting services?",
+                                 "Which law governs the widget supply agreement?"]
+    assert is_sub_question("Which law governs the agreement?", q)
+    assert not is_sub_question("What is the minimum number of people required to hold a job?", q)
+    assert not is_sub_question(q, q) and not is_sub_question("The fee", q)
+
+
 def test_router_rules(project):
     assert project.retrieve("indemnification", pipeline="router").trace[0].details["route"] == "bm25"
     ctx = project.retrieve("What is the fee and which law governs the agreement?", pipeline="router")

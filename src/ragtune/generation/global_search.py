@@ -2,8 +2,8 @@
 the knowledge graph's communities (Louvain, computed at build time) are described by their facts, summarised
 by the LLM once (cached by content and model in ``.ragtune/graph/communities.json``), the communities closest
 to the question are mapped to notes that answer it, and the notes are reduced to one answer citing them.
-Empty or unusable generations are retried, then degrade (the facts stand in for a summary, the notes for the
-answer) with a warning."""
+Empty or unusable generations are retried, then degrade (the facts stand in for a summary, the notes for an
+answer that rests on none of them) with a warning."""
 
 from __future__ import annotations
 
@@ -199,10 +199,11 @@ class GlobalSearch:
             raw = self._generate([{"role": "system", "content": REDUCE_SYSTEM},
                                   {"role": "user", "content": f"Notes:\n{listing}\n\nQuestion: {question}\nAnswer:"}],
                                  "reduce", self.config.answer_max_tokens)
-            if not raw or is_refusal(raw):
-                self.warnings.append("global: the model wrote no final answer; showing the community notes")
-                raw = " ".join(f"{' '.join(note.split())} [{i}]" for i, (_, note) in enumerate(notes, start=1))
-            text = attribute(strip_invalid_markers(raw, len(notes)), pseudo)
+            text = attribute(strip_invalid_markers(raw, len(notes)), pseudo) if raw and not is_refusal(raw) else ""
+            if not extract_citations(text, pseudo):
+                self.warnings.append("global: the model's final answer is empty or rests on none of the notes; "
+                                     "showing the community notes")
+                text = " ".join(f"{' '.join(note.split())} [{i}]" for i, (_, note) in enumerate(notes, start=1))
             for cite in extract_citations(text, pseudo):
                 c = notes[cite.n - 1][0]
                 citations.append({"n": cite.n, "community": c.id, "title": c.title, "documents": c.documents,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from ragtune.documents.models import Chunk
 from ragtune.generation.llms.base import Message
@@ -18,16 +19,19 @@ SYSTEM = (
 
 
 def passage_header(n: int, chunk: Chunk) -> str:
-    where = f"{chunk.doc_source}" + (f", page {chunk.page}" if chunk.page is not None else "")
-    return f"[{n}] ({where})"
+    """``[n] (file name, page p)``: the name only, so a prompt does not depend on where the corpus lies."""
+    name = PurePath(chunk.doc_source).name or chunk.doc_source
+    return f"[{n}] ({name}" + (f", page {chunk.page})" if chunk.page is not None else ")")
 
 
 def grounded_messages(question: str, chunks: Sequence[Chunk], notes: str | None = None) -> list[Message]:
     """System instruction plus numbered passages; ``notes`` (e.g. answers to sub-questions) go before the
-    question."""
+    question. The question is stated before the passages as well as after them (query-aware contextualisation,
+    Liu et al. 2023, "Lost in the Middle"): small models then read the passages for it."""
     context = "\n\n".join(f"{passage_header(i, c)}\n{c.text}" for i, c in enumerate(chunks, start=1))
     extra = f"\n\n{notes}" if notes else ""
     return [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f"Context passages:\n\n{context}{extra}\n\nQuestion: {question}\nAnswer:"},
+        {"role": "user", "content": f"Question: {question}\n\nContext passages:\n\n{context}{extra}\n\n"
+                                    f"Question: {question}\nAnswer:"},
     ]

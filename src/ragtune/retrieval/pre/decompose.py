@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from ragtune.generation.citations import content_words
 from ragtune.generation.parsing import parse_lines
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
@@ -22,8 +23,10 @@ def split_question(question: str) -> list[str]:
     return [p[0].upper() + p[1:] + "?" for p in parts if len(p.split()) >= 3]
 
 
-def is_question(text: str) -> bool:
-    return text.endswith("?") and 3 <= len(text.split()) <= 40
+def is_sub_question(text: str, question: str) -> bool:
+    """A real question, not the question itself, about something the question names (shares a content word)."""
+    return (text.endswith("?") and 3 <= len(text.split()) <= 40 and text.lower() != question.lower()
+            and bool(content_words(text) & content_words(question)))
 
 
 class DecomposeConfig(ComponentConfig):
@@ -41,14 +44,15 @@ class Decompose(Component):
     Config = DecomposeConfig
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
-        """``auto``: the LLM's sub-questions when it writes at least two real questions, else the rules."""
+        """``auto``: the LLM's sub-questions when it writes at least two about the question, else the rules."""
         subs, by = [], "rules"
         if self.config.method != "rules":
             text = self.chat(PROMPT.format(question=ctx.question), max_tokens=self.config.max_tokens, stop=["\n\n"])
-            subs = [q for q in parse_lines(text, self.config.n) if is_question(q) and q.lower() != ctx.question.lower()]
+            subs = [q for q in parse_lines(text, self.config.n) if is_sub_question(q, ctx.question)]
             by = "llm"
             if len(subs) < 2 and self.config.method == "auto":
-                ctx.warn("decompose: the LLM wrote no usable sub-questions; splitting the question by rules")
+                ctx.warn("decompose: the LLM wrote fewer than two sub-questions about the question; "
+                         "splitting it by rules")
                 subs, by = [], "rules"
         if by == "rules":
             subs = split_question(ctx.question)[: self.config.n]
