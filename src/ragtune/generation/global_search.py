@@ -200,11 +200,13 @@ class GlobalSearch:
                                   {"role": "user", "content": f"Notes:\n{listing}\n\nQuestion: {question}\nAnswer:"}],
                                  "reduce", self.config.answer_max_tokens)
             text = attribute(strip_invalid_markers(raw, len(notes)), pseudo) if raw and not is_refusal(raw) else ""
-            if not extract_citations(text, pseudo):
+            cites = extract_citations(text, pseudo)
+            if not cites:
                 self.warnings.append("global: the model's final answer is empty or rests on none of the notes; "
                                      "showing the community notes")
                 text = " ".join(f"{' '.join(note.split())} [{i}]" for i, (_, note) in enumerate(notes, start=1))
-            for cite in extract_citations(text, pseudo):
+                cites = extract_citations(text, pseudo)
+            for cite in cites:
                 c = notes[cite.n - 1][0]
                 citations.append({"n": cite.n, "community": c.id, "title": c.title, "documents": c.documents,
                                   "chunk_ids": c.chunk_ids[:5]})
