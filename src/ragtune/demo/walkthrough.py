@@ -29,7 +29,7 @@ BENCH_RUN = "demo"
 # Written into the demo project's ragtune.yaml: sized so that the whole demo fits in about 25 minutes on two CPU
 # cores (docs/benchmarking.md has the measured times).
 SETTINGS: dict[str, Any] = {
-    "datasets": {"synth": {"n": 200}, "split": {"validation": 0.1, "test": 0.15}},
+    "datasets": {"synth": {"n": 160}, "split": {"validation": 0.1, "test": 0.15}},
     "training": {"sft": {"epochs": 2.0, "learning_rate": 2e-4}},
     "bench": {"arms": ARMS},
 }
