@@ -73,6 +73,9 @@ def test_bench_results(qa, bench):
     assert rag["tokens"]["prompt_mean"] > base["tokens"]["prompt_mean"]  # passages in the prompt
     assert rag["metrics"]["correct_refusal"]["mean"] == 1.0  # the cake question is refused
     assert "checked" in results["leakage"] and results["judge"]["model"] == "fast"
+    calibration = results["judge"]["calibration"]  # the 135M judge is graded on 4 control answers first
+    assert calibration["mode"] == "auto" and calibration["controls"] == 4
+    assert all((a["metrics"]["answer_correctness"]["n"] == 0) != calibration["used"] for a in results["arms"])
     tests = [t for t in results["comparisons"] if t["metric"] == "token_f1"]
     assert len(tests) == 1 and tests[0]["n"] == 3
 

@@ -4,7 +4,7 @@ import pytest
 
 from ragtune.evaluation.config import BenchConfig
 from ragtune.evaluation.metrics import MetricEnv, Sample, build_metrics, metrics
-from ragtune.evaluation.metrics.judge import parse_grade
+from ragtune.evaluation.metrics.judge import calibrate, parse_grade
 from ragtune.evaluation.stats import PairedTest, bootstrap_mean, holm, paired_test
 from ragtune.registry import UnknownComponentError
 
@@ -78,6 +78,19 @@ def test_judge_grades_parse_and_unknown_metrics():
     assert parse_grade("The answer is 50") is None and parse_grade("no idea") is None
     with pytest.raises(UnknownComponentError, match="exact_match"):
         build_metrics(["exact_match", "bleu"], MetricEnv(BenchConfig()))
+
+
+def test_judge_calibration_needs_two_references_and_mode_on_skips_it():
+    env = MetricEnv(BenchConfig())
+    got = calibrate(env, [("What is the fee?", FEE), ("And the fee again?", FEE), ("Cake?", "")])
+    assert not got["used"] and not env.judge_usable and "too few" in got["note"]
+    assert score_with(env, Sample("What is the fee?", FEE, FEE, True)) is None  # not measured at all
+    env = MetricEnv(BenchConfig(judge={"mode": "on"}))
+    assert calibrate(env, []) == {"mode": "on", "used": True} and env.judge_usable
+
+
+def score_with(env: MetricEnv, sample: Sample) -> float | None:
+    return metrics.get("answer_correctness")(env).score(sample)
 
 
 def test_bootstrap_is_deterministic_with_a_seed():

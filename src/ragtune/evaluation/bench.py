@@ -140,6 +140,7 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
               on_answer: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Answer, score and aggregate; returns the results (also saved as ``results.json`` in the run folder)."""
     from ragtune.evaluation.metrics import MetricEnv, build_metrics
+    from ragtune.evaluation.metrics.judge import calibrate
 
     cfg = project.config.bench
     seed = cfg.seed if seed is None else seed
@@ -153,12 +154,16 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
                          f"{', '.join(a.label for a in chosen if a.retrieves)}")
     folder = _open_run(project, full, run)
     leakage = check_overlap(project, qs, [f for a in chosen for f in a.training_files()])
+    env = MetricEnv(cfg, project.embedder, lambda: judge_llm(project))
     try:
-        metrics = build_metrics(cfg.metrics, MetricEnv(cfg, project.embedder, lambda: judge_llm(project)))
+        metrics = build_metrics(cfg.metrics, env)
     except ValueError as e:
         raise ConfigError(f"bench.metrics: {e}") from None
+    calibration = None
+    if "answer_correctness" in cfg.metrics:
+        calibration = calibrate(env, [(q.question, q.answer) for q in qs.questions if not q.unanswerable])
     scoring = {"metrics": cfg.metrics, "support_overlap": cfg.support_overlap, "judge": judge_description(project),
-               "rubric": _rubric_hash()}
+               "judge_used": env.judge_usable, "rubric": _rubric_hash()}
     scoring_fp = _hash(scoring)
     log = AnswerLog(folder / "answers.jsonl")
     done = log.load()
@@ -171,7 +176,8 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
                               for q in qs.questions]
     deployment = measure_deployment(project, any(a.retrieves for a in chosen))
     results = aggregate(project, qs, chosen, records, deployment, seed)
-    results.update({"run": folder.name, "run_dir": str(folder), "leakage": leakage, "judge": scoring["judge"],
+    results.update({"run": folder.name, "run_dir": str(folder), "leakage": leakage,
+                    "judge": scoring["judge"] | {"calibration": calibration},
                     "created": _now()})
     write_json(folder / "results.json", results)
     return results

@@ -28,6 +28,12 @@ class JudgeConfig(_Strict):
         None, description="None: the project's `llm.backend`.")
     base_url: str | None = None
     max_tokens: int = Field(8, ge=1)
+    mode: Literal["auto", "on"] = Field(
+        "auto", description="auto: first grade control answers (reference answers graded as the answer to their own "
+        "question and to another one); use the judge only if it sorts min_accuracy of them right, else "
+        "answer_correctness is not measured. on: always use the judge.")
+    controls: int = Field(8, ge=2, description="Control answers for auto (half right, half wrong).")
+    min_accuracy: float = Field(0.75, ge=0, le=1)
 
 
 class BenchConfig(_Strict):

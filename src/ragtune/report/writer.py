@@ -38,7 +38,8 @@ def build_sections(an: Analysis, advice: Advice) -> list[Section]:
             f"Significance is decided by the adjusted permutation test; with few questions the bootstrap interval of "
             f"a difference is too narrow and can exclude 0 when the test does not reject.",
             f"LLM judge for answer_correctness: {r['judge']['model']} ({r['judge']['backend']}), with a fixed "
-            f"1-5 rubric mapped to (grade - 1) / 4. Grounding metrics use lexical support (a passage supports a "
+            f"1-5 rubric mapped to (grade - 1) / 4. {_calibration_text(r['judge'].get('calibration'))}"
+            f"Grounding metrics use lexical support (a passage supports a "
             f"claim when it holds {r['config']['support_overlap']:.0%} of the claim's content words)."]),
         Section("Quality", [f"Mean [95% interval] (n questions the metric applies to). An answer counts as "
                             f"correct when {an.primary} >= {r['config']['correct_threshold']}."],
@@ -66,6 +67,20 @@ def build_sections(an: Analysis, advice: Advice) -> list[Section]:
         Section("Metrics", [], [], [Table(["metric", "what it measures"], [[m, _describe(m)] for m in metrics])]),
     ]
     return sections
+
+
+def _calibration_text(calibration: dict[str, Any] | None) -> str:
+    """The judge's calibration (``bench.judge.mode: auto``) in a sentence, or '' when it was not calibrated."""
+    if not calibration or calibration["mode"] != "auto":
+        return ""
+    if calibration.get("note"):
+        return f"It was not used: {calibration['note']}, so answer_correctness is not measured. "
+    sorted_right = (f"it graded {calibration['accuracy']:.0%} of {calibration['controls']} control answers right "
+                    f"(reference answers as the answer to their own question and to another one)")
+    if calibration["used"]:
+        return f"Before grading, {sorted_right}. "
+    return (f"It was not used: {sorted_right}, below the {calibration['min_accuracy']:.0%} needed, so "
+            f"answer_correctness is not measured; set bench.judge to a stronger model. ")
 
 
 def _describe(metric: str) -> str:

@@ -41,13 +41,15 @@ class Sample:
 
 
 class MetricEnv:
-    """What metrics share: the bench config, the embedder, and the judge LLM (made on first use)."""
+    """What metrics share: the bench config, the embedder, and the judge LLM (made on first use);
+    ``judge_usable`` is False when the judge failed its calibration (``metrics.judge.calibrate``)."""
 
     def __init__(self, config: BenchConfig, embedder: Embedder | None = None,
                  judge: Callable[[], LLM] | None = None) -> None:
         self.config = config
         self.embedder = embedder
         self._make_judge = judge
+        self.judge_usable = True
 
     @cached_property
     def judge(self) -> LLM:
