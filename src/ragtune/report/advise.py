@@ -150,12 +150,16 @@ def _trade_offs(an: Analysis, rec: dict) -> list[str]:
     closed = [a for a in an.arms if not a["retrieves"]]
     if rag and closed:
         r, c = rag[0], min(closed, key=lambda a: a["latency_s_p50"] or 0)
+        em_r, em_c = (a["metrics"].get("exact_match", {}).get("mean") for a in (r, c))
+        shown = f"{r['name']} {num(em_r)}, {c['name']} {num(em_c)}"
+        fmt = ""
+        if c["fine_tuned"] and em_r is not None and em_c is not None:
+            fmt = (f" Fine-tuning can also teach the answer format; exact match shows it here ({shown})." if em_c > em_r
+                   else f" Fine-tuning can also teach the answer format; exact match does not show it here ({shown}).")
         out.append(f"Latency and prompt size: retrieval puts passages in every prompt ({r['name']}: "
                    f"{r['tokens']['prompt_mean']:.0f} prompt tokens, median latency {seconds(r['latency_s_p50'])}; "
-                   f"{c['name']}: {c['tokens']['prompt_mean']:.0f} tokens, {seconds(c['latency_s_p50'])}). "
-                   f"Fine-tuning keeps prompts short and teaches the answer format (exact match measures it: "
-                   f"{r['name']} {num(r['metrics'].get('exact_match', {}).get('mean'))}, "
-                   f"{c['name']} {num(c['metrics'].get('exact_match', {}).get('mean'))}).")
+                   f"{c['name']}: {c['tokens']['prompt_mean']:.0f} tokens, {seconds(c['latency_s_p50'])})."
+                   + fmt)
     return out
 
 
