@@ -8,8 +8,6 @@ Q4_1 (the baseline). The prompt is a 1,000-token slice of a bundled contract, ab
 from __future__ import annotations
 
 import argparse
-import ctypes
-import logging
 import os
 import statistics
 import tempfile
@@ -17,19 +15,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def convert(source: Path, file_type: str, folder: Path) -> Path:
-    import llama_cpp
-
-    target = folder / f"{file_type}.gguf"
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{file_type}")
-    params.allow_requantize = True
-    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
-    if llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params)):
-        raise SystemExit(f"cannot convert {source} to {file_type}")
-    return target
 
 
 def measure(path: Path, prompt: list[int], threads: int) -> tuple[float, float]:
@@ -59,7 +44,7 @@ def main() -> None:
     from llama_cpp import Llama
 
     from ragtune.demo import CORPUS
-    from ragtune.generation.profiles import PROFILES
+    from ragtune.generation.profiles import PROFILES, convert_gguf
     from ragtune.models import package_dir
 
     profile = PROFILES["fast"]
@@ -68,7 +53,7 @@ def main() -> None:
     tokenizer = Llama(model_path=str(shipped), n_ctx=4096, verbose=False)
     prompt = tokenizer.tokenize(text.encode())[:1000]
     with tempfile.TemporaryDirectory() as tmp:
-        files = {"Q4_1": shipped} | {t: convert(shipped, t, Path(tmp)) for t in ("Q8_0", "F16")}
+        files = {"Q4_1": shipped} | {t: convert_gguf(shipped, t, Path(tmp) / f"{t}.gguf") for t in ("Q8_0", "F16")}
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in files}
         for _ in range(args.rounds):  # alternate, so load from other jobs hits every format alike
             for name, path in files.items():

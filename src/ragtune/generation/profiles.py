@@ -73,20 +73,14 @@ def _assemble(profile: Profile) -> Path:
     return target
 
 
-def _convert(source: Path, file_type: str) -> Path:
-    """``source`` re-quantized to ``file_type`` in the cache, once. llama.cpp's fast CPU matrix kernels cover
-    Q8_0 but not Q4_1: on two x86 cores SmolLM2-135M reads a 1,000-token prompt 1.6x as fast as Q8_0 (376 vs 238
-    tokens/s) and generates at 0.93x the speed (98 vs 106 tokens/s); ``bench/gguf_serving_speed.py``."""
-
+def convert_gguf(source: Path, file_type: str, target: Path) -> Path:
+    """Write ``source`` re-quantized to llama.cpp file type ``file_type`` (e.g. "Q8_0", "F16") to ``target``,
+    atomically (a temporary file renamed into place)."""
     import ctypes
     import logging
 
     import llama_cpp
 
-    target = cache_dir() / "models" / f"{source.stem.rsplit('.', 1)[0]}.{file_type}.gguf"
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.part")
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{file_type}")
@@ -105,12 +99,23 @@ def _convert(source: Path, file_type: str) -> Path:
     return target
 
 
+def _served(source: Path, file_type: str) -> Path:
+    """``source`` as ``file_type``, converted once into the cache. llama.cpp's fast CPU matrix kernels cover
+    Q8_0 but not Q4_1: on two x86 cores SmolLM2-135M reads a 1,000-token prompt 1.6x as fast in Q8_0 as in Q4_1
+    (376 vs 238 tokens/s) and generates at 0.93x the speed (98 vs 106 tokens/s); bench/gguf_serving_speed.py."""
+    target = cache_dir() / "models" / f"{source.stem.rsplit('.', 1)[0]}.{file_type}.gguf"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return convert_gguf(source, file_type, target)
+
+
 def resolve_gguf(model: str) -> Path | None:
     """The GGUF file for a profile name or a path to a ``.gguf`` file; None if ``model`` is neither."""
     if model in PROFILES:
         profile = PROFILES[model]
         path = _part_path(profile.packages[0], profile.files[0]) if len(profile.files) == 1 else _assemble(profile)
-        return _convert(path, profile.serve_as) if profile.serve_as else path
+        return _served(path, profile.serve_as) if profile.serve_as else path
     path = Path(model).expanduser()
     if path.suffix.lower() == ".gguf":
         if not path.is_file():

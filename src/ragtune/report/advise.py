@@ -154,8 +154,8 @@ def _trade_offs(an: Analysis, rec: dict) -> list[str]:
         shown = f"{r['name']} {num(em_r)}, {c['name']} {num(em_c)}"
         fmt = ""
         if c["fine_tuned"] and em_r is not None and em_c is not None:
-            fmt = (f" Fine-tuning can also teach the answer format; exact match shows it here ({shown})." if em_c > em_r
-                   else f" Fine-tuning can also teach the answer format; exact match does not show it here ({shown}).")
+            verb = "shows" if em_c > em_r else "does not show"
+            fmt = f" Fine-tuning can also teach the answer format; exact match {verb} it here ({shown})."
         out.append(f"Latency and prompt size: retrieval puts passages in every prompt ({r['name']}: "
                    f"{r['tokens']['prompt_mean']:.0f} prompt tokens, median latency {seconds(r['latency_s_p50'])}; "
                    f"{c['name']}: {c['tokens']['prompt_mean']:.0f} tokens, {seconds(c['latency_s_p50'])})."

@@ -32,8 +32,8 @@ def grade(env: MetricEnv, question: str, reference: str, answer: str) -> tuple[i
     judge = env.judge
     gen = judge.generate(judge_messages(question, reference, answer), max_tokens=env.config.judge.max_tokens,
                          temperature=0.0)
-    grade = parse_grade(gen.text)
-    return grade, {"model": gen.model, "reply": gen.text.strip(), "grade": grade, **gen.usage}
+    g = parse_grade(gen.text)
+    return g, {"model": gen.model, "reply": gen.text.strip(), "grade": g, **gen.usage}
 
 
 def calibrate(env: MetricEnv, questions: list[tuple[str, str]]) -> dict[str, Any]:
