@@ -5,6 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# llama.cpp (llama-cpp-python) is compiled for this CPU, but without AMX: where a VM does not grant the AMX tile
+# state, its kernels die with a general protection fault in libggml-cpu.
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+endif
 
 .PHONY: install demo test lint bench clean
 
@@ -12,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install torch==2.13.0           # CPU wheel; must come before anything that depends on torch
+	CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" $(BIN)/pip install "llama-cpp-python>=0.3.0"
 	$(BIN)/pip install -e ".[train,dev]"
 	touch $(STAMP)
 

@@ -20,7 +20,7 @@ QUESTION = "What are the working hours of employees?"
 
 def test_ask_answers_with_citations(project):
     streamed = []
-    answer = project.ask(QUESTION, on_token=streamed.append)
+    answer = project.ask(QUESTION, on_token=streamed.append, strategy="generate")
     assert answer.answered and answer.answer
     assert "".join(streamed).strip()
     assert answer.citations, answer.answer

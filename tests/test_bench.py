@@ -46,9 +46,9 @@ def bench(project, qa):
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        run_bench(project, ["base", "rag"], qa, limit=3, seed=1, run="t", on_answer=stop_after_two)
+        run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=1, run="t", on_answer=stop_after_two)
     labels: list[str] = []
-    results = run_bench(project, ["base", "rag"], qa, limit=3, seed=1, run="t", on_answer=labels.append)
+    results = run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=1, run="t", on_answer=labels.append)
     return results, labels
 
 
@@ -63,7 +63,7 @@ def test_bench_results(qa, bench):
     results, _ = bench
     assert results["test_set_sha256"] == QuestionSet.read(qa).limit(3).sha256 and results["n_questions"] == 3
     base, rag = results["arms"]
-    assert (base["name"], rag["name"]) == ("base", "rag") and rag["retrieves"] and not base["retrieves"]
+    assert (base["name"], rag["name"]) == ("base", "rag:generate") and rag["retrieves"] and not base["retrieves"]
     for arm in results["arms"]:
         f1 = arm["metrics"]["token_f1"]
         assert f1["n"] == 3 and f1["ci_low"] <= f1["mean"] <= f1["ci_high"]
@@ -78,18 +78,19 @@ def test_bench_results(qa, bench):
     assert all((a["metrics"]["answer_correctness"]["n"] == 0) != calibration["used"] for a in results["arms"])
     tests = [t for t in results["comparisons"] if t["metric"] == "token_f1"]
     assert len(tests) == 1 and tests[0]["n"] == 3
+    assert {"mdd", "n_needed", "power"} <= set(tests[0])  # the test's power, at bench.alpha and bench.power
 
 
 def test_same_seed_gives_the_same_numbers(project, qa, bench):
     first, _ = bench
-    again = run_bench(project, ["base", "rag"], qa, limit=3, seed=1, run="t")
+    again = run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=1, run="t")
     assert [a["metrics"] for a in again["arms"]] == [a["metrics"] for a in first["arms"]]
     assert again["comparisons"] == first["comparisons"]
     # a fresh run answers again (temperature 0, fixed LLM seed): the same quality numbers
     shutil.rmtree(bench_dir(project) / "fresh", ignore_errors=True)
-    fresh = run_bench(project, ["rag"], qa, limit=3, seed=1, run="fresh")
+    fresh = run_bench(project, ["rag:generate"], qa, limit=3, seed=1, run="fresh")
     assert fresh["arms"][0]["metrics"] == first["arms"][1]["metrics"]
-    other_seed = run_bench(project, ["base", "rag"], qa, limit=3, seed=2, run="t")
+    other_seed = run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=2, run="t")
     assert [a["metrics"]["token_f1"]["mean"] for a in other_seed["arms"]] == \
         [a["metrics"]["token_f1"]["mean"] for a in first["arms"]]
 
@@ -149,3 +150,11 @@ def test_report_renders_all_plots_in_headless_chromium(project, bench, tmp_path)
                                       "plot-latency"]
     assert all(complete and width > 300 for _, complete, width in images)
     assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_bench_arm_names_an_answer_strategy(project, qa):
+    results = run_bench(project, ["rag:extract", "rag:naive:extract+generate"], qa, limit=3, run="strategies")
+    extract, extract_generate = results["arms"]
+    assert (extract["name"], extract_generate["name"]) == ("rag:extract", "rag:naive:extract+generate")
+    assert extract["tokens"]["completion_total"] == 0  # no LLM call
+    assert extract["metrics"]["token_f1"]["n"] == 3 and extract["metrics"]["answer_check"]["n"] == 3

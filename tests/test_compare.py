@@ -1,6 +1,8 @@
-"""Multi-document analysis: one cited row per document, a synthesis, document selection, degradation."""
+"""Multi-document analysis: one cited row per document, a synthesis, document selection, degradation, and
+the quoted clause per contract on the demo corpus."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +14,12 @@ from ragtune.errors import InputError
 from ragtune.generation.compare import glob_escape, key_terms, select_documents
 
 DATA = Path(__file__).parent / "data" / "graph"
+DEMO = Path(__file__).parents[1] / "src" / "ragtune" / "demo" / "corpus"
+MARKED = re.compile(r"\s*(.+?) \[(\d{1,2})\]([.!?]?)")  # a quoted sentence and its marker
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,7 @@ def contracts(tmp_path_factory):
 
 
 def test_compare_gives_one_cited_row_per_document_and_a_synthesis(contracts):
-    result = contracts.compare("termination")
+    result = contracts.compare("termination", strategy="generate")
     assert [Path(r.source).name for r in result.rows] == ["license_agreement.txt", "reseller_agreement.txt"]
     for row in result.rows:
         assert row.method in ("llm", "extractive") and row.summary
@@ -61,7 +69,7 @@ def test_cli_compare_selected_documents_as_json(contracts):
 def test_degenerate_summaries_degrade_to_cited_sentences(contracts):
     contracts.config.compare.map_max_tokens = 1  # one token cannot be a cited summary
     try:
-        result = contracts.compare("termination", docs=["*reseller*"])
+        result = contracts.compare("termination", docs=["*reseller*"], strategy="generate")
     finally:
         contracts.config.compare.map_max_tokens = 64
     row = result.rows[0]
@@ -80,3 +88,32 @@ def test_document_selection_and_bad_input(contracts):
     with pytest.raises(InputError, match="empty"):
         contracts.compare("  ")
     assert key_terms("termination", []) == []
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The six bundled CUAD contracts, ingested (about 25 s)."""
+    from ragtune import Project
+
+    proj = Project.init(tmp_path_factory.mktemp("demo") / "p")
+    proj.ingest([DEMO])
+    yield proj
+    proj.close()
+
+
+def test_default_strategy_quotes_each_contracts_governing_law_clause(demo):
+    result = demo.compare("governing law")
+    assert result.strategy == demo.config.answer.strategy
+    assert result.synthesis_method == "template"  # no free-form LLM comparison of quoted clauses
+    states = {"DRKOOP": "Delaware", "CURO": "New York", "BLUEFLY": "New York", "GSITECHNOLOGY": "California",
+              "WOMENSGOLF": "New Jersey", "ASIANDRAGON": "British Columbia"}
+    assert len(result.rows) == len(states)
+    for row in result.rows:
+        state = next(v for k, v in states.items() if Path(row.source).name.startswith(k)).lower()
+        assert row.method == result.strategy and row.citations
+        assert all(c.source == row.source for c in row.citations)  # cites its own contract
+        quoted = [(flat(s + end), int(n)) for s, n, end in MARKED.findall(row.summary)]
+        clause = [s for s, n in quoted
+                  if state in s.lower() and "law" in s.lower() and s in flat(row.chunks[n - 1]["text"])]
+        assert clause, row.summary  # the clause, verbatim, cited to the chunk it comes from
+        assert any(state in q.lower() for q in row.quotes)

@@ -148,3 +148,69 @@ def test_report_text_matches_its_tables(new_project):
     assert html.count("data:image/png;base64,") == 5 and "<script" not in html
     csv_lines = Path(paths["arms_csv"]).read_text().splitlines()
     assert csv_lines[0].startswith("arm,model") and len(csv_lines) == 5
+
+
+def comparison(a: str, b: str, diff: float, significant: bool, n_needed: int | None = None,
+               mdd: float = 0.09) -> dict:
+    """A token F1 paired test in the shape `run_bench` writes."""
+    return {"metric": "token_f1", "a": a, "b": b, "n": 20, "diff": diff, "ci_low": diff - 0.1,
+            "ci_high": diff + 0.1, "p_value": 0.001 if significant else 0.4, "p_holm": 0.003 if significant else 0.6,
+            "significant": significant, "mdd": mdd, "n_needed": n_needed, "power": 0.95 if significant else 0.1}
+
+
+def three_arms(rag_vs_sft_significant: bool) -> dict:
+    """rag 0.45 and sft 0.42, both significantly better than base; rag vs sft as given."""
+    return fixed_results({"base": (usage("base", llm_s=1.0, accuracy=0.1), 0.2), "rag": (RAG, 0.45),
+                          "sft": (SFT, 0.42)},
+                         [comparison("rag", "base", 0.25, True, mdd=0.08),
+                          comparison("rag", "sft", 0.03, rag_vs_sft_significant, None if rag_vs_sft_significant
+                                     else 900),
+                          comparison("base", "sft", -0.22, True, mdd=0.1)])
+
+
+def test_advise_does_not_rank_arms_it_cannot_separate():
+    # yearly changes at 50,000 queries: rag $75.01 a month, sft $27.17; nobody reaches 0.6
+    a = advise(analyse(three_arms(False), 50_000, "yearly"), target=0.6)
+    assert a.recommended == "sft" and a.tied == ["rag", "sft"]  # the cheaper of the tied arms, not the higher mean
+    assert "quality does not separate it from sft; among these tied arms sft costs the least" in a.headline
+    assert ("Quality did not separate rag (the highest mean token_f1, 0.450) from sft (0.420, Holm-adjusted p 0.6; "
+            "about 900 questions would be needed) on 20 questions: they are tied") in a.reasons[0]
+    # when the test separates them, the closest arm is the one with the higher mean, as before
+    a = advise(analyse(three_arms(True), 50_000, "yearly"), target=0.6)
+    assert a.recommended == "rag" and a.tied == [] and a.headline.startswith("No arm reaches token_f1 0.60. The "
+                                                                             "closest is rag")
+    # both reach 0.4: cost decides, and the headline says that quality did not
+    a = advise(analyse(three_arms(False), 50_000, "yearly"), target=0.4)
+    assert a.recommended == "sft"
+    assert a.headline.endswith("Quality does not separate it from rag (0.450), so cost decides between them.")
+    assert ("rag also reaches the target (0.450) but costs $75.01 a month; its higher mean is not a separable "
+            "difference (about 900 questions would be needed).") in a.reasons
+    # only rag reaches 0.44 on its mean; the cheaper sft is tied with it, and advise says so
+    a = advise(analyse(three_arms(False), 50_000, "yearly"), target=0.44)
+    assert a.recommended == "rag"
+    assert "sft misses the target on its mean (0.420) but is tied with rag and costs $27.17 a month" in " ".join(
+        a.reasons)
+
+
+def test_report_leads_with_what_the_benchmark_can_separate():
+    from ragtune.report.document import to_html, to_markdown
+    from ragtune.report.findings import power_line
+    from ragtune.report.writer import build_sections
+
+    an = analyse(three_arms(False), 50_000, "yearly")
+    line = power_line(an)
+    assert line == ("With 20 questions this benchmark can detect token_f1 differences of 0.080 to 0.100 (depending on "
+                    "the pair) or more (80% power, alpha 0.05); rag vs base: +0.250 (Holm p = 0.003); sft vs base: "
+                    "+0.220 (Holm p = 0.003); rag vs sft: +0.030, not separable, about 900 questions would be needed.")
+    sections = build_sections(an, advise(an, 0.6))
+    assert sections[0].title == "Summary" and sections[0].paragraphs[0] == line
+    assert sections[1].title == "What this benchmark can tell apart (token_f1)"
+    table = sections[1].tables[0]
+    # significant differences first, each as the higher mean minus the other; questions needed where not separable
+    assert [row[1] for row in table.rows] == ["rag - base", "sft - base", "rag - sft"]
+    assert table.rows[1][3:] == ["+0.220 [+0.120, +0.320]", "0.001", "0.003", "yes", "0.100", "95%", "-"]
+    assert table.rows[2][-4:] == ["no", "0.090", "10%", "900"]
+    figures = {k: (k, b"png") for s in sections for k in s.figures}
+    md, html = to_markdown("t", sections, figures), to_html("t", sections, figures)
+    assert line in md and md.index(line) < md.index("## Recommendation")
+    assert line in html and html.index(line) < html.index("Recommendation (")

@@ -184,7 +184,7 @@ def test_global_search_maps_community_summaries_and_cites_them(graph_project):
     proj, _ = graph_project
     cfg = proj.config.index.graph
     cfg.global_communities, cfg.summary_max_tokens, cfg.answer_max_tokens = 1, 32, 48
-    answer = proj.ask_global("Which agreements are governed by Delaware law?")
+    answer = proj.ask_global("Which agreements are governed by Delaware law?", strategy="generate")
     assert len(answer.communities) == 1 and all(c["summary"] for c in answer.communities)
     stages = [s["stage"] for s in answer.stages]
     assert any(s.startswith("summary[") for s in stages) and any(s.startswith("map[") for s in stages)
@@ -194,6 +194,16 @@ def test_global_search_maps_community_summaries_and_cites_them(graph_project):
         assert "reduce" in stages and answer.citations and all(c["documents"] for c in answer.citations)
     cache = json.loads((proj.workdir / "graph" / "communities.json").read_text())
     assert set(cache.values()) >= {c["summary"] for c in answer.communities if c["summary_by"] == "llm"}
+
+
+def test_global_search_with_an_extractive_strategy_quotes_the_facts(graph_project):
+    proj, _ = graph_project
+    cfg = proj.config.index.graph
+    cfg.global_communities, cfg.summary_max_tokens, cfg.answer_max_tokens = 1, 32, 48
+    answer = proj.ask_global("Which agreements are governed by Delaware law?", strategy="extract")
+    assert "reduce" not in [s["stage"] for s in answer.stages]  # no LLM call for the final answer
+    assert answer.answered and answer.citations, answer.warnings
+    assert "reseller_agreement governed by Delaware [1]." in answer.answer  # a graph fact, cited to its community
 
 
 def test_cli_build_show_and_an_html_view_that_works_offline(graph_project, tmp_path):

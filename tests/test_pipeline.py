@@ -36,7 +36,7 @@ def test_pre_retrieval_stages_change_the_query_or_warn(project, stage, field):
 
 def test_decomposition_answers_every_sub_question(project):
     q = "What is the monthly fee for hosting services and which law governs the widget supply agreement?"
-    answer = project.ask(q, pipeline="decompose")
+    answer = project.ask(q, pipeline="decompose", strategy="generate")
     assert len(answer.sub_answers) == 2
     fee, law = answer.sub_answers
     assert "fee" in fee["question"].lower() and "law" in law["question"].lower()
@@ -171,7 +171,7 @@ def test_parsers():
 
 def test_ask_json_shows_each_stage(project):
     result = CliRunner().invoke(app, ["ask", "What is the monthly fee?", "-p", str(project.root), "--json",
-                                      "--pipeline", "multi_query+hybrid+dedupe"])
+                                      "--pipeline", "multi_query+hybrid+dedupe", "--strategy", "generate"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["pipeline"] == "multi_query+hybrid+dedupe"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ragtune.demo import BENCH_QUESTIONS
+from ragtune.demo import BENCH_QUESTIONS, CORPUS
 from ragtune.errors import InputError
 from ragtune.evaluation.questions import QuestionSet
 
@@ -47,8 +47,11 @@ def test_bad_question_files_name_the_problem(tmp_path):
 
 def test_the_demo_question_set():
     qs = QuestionSet.read(BENCH_QUESTIONS)
-    assert len(qs.questions) == 21 and sum(q.unanswerable for q in qs.questions) == 2
+    assert len(qs.questions) == 102 and sum(q.unanswerable for q in qs.questions) == 2
     assert all(q.answer for q in qs.questions if not q.unanswerable)
+    labelled = [q for q in qs.questions if q.document]
+    assert len(labelled) == 81 and all(q.gold_contexts for q in labelled)
+    assert {q.document for q in labelled} == {p.name for p in CORPUS.glob("*.txt")}  # each asked of its contract
 
 
 def test_default_questions_are_the_synth_test_split(new_project):

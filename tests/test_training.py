@@ -131,7 +131,7 @@ def test_sft_registers_a_version_served_by_llama_cpp(trained):
     llm = proj.llm_for("v1")
     assert llm.name == "llama_cpp" and llm.lora_path.endswith(LORA_GGUF)
     assert proj.llm_for("base") is proj.llm
-    answer = proj.ask("Which law governs the Widget Supply Agreement?", model="v1", record=True)
+    answer = proj.ask("Which law governs the Widget Supply Agreement?", model="v1", record=True, strategy="generate")
     assert answer.answer.strip() and answer.usage["completion_tokens"] > 0
 
 

@@ -12,7 +12,7 @@ from ragtune.datasets.config import DatasetsConfig
 from ragtune.documents.chunkers import AnyChunkerConfig, RecursiveConfig
 from ragtune.errors import ConfigError
 from ragtune.evaluation.config import BenchConfig
-from ragtune.generation.config import CompareConfig
+from ragtune.generation.config import AnswerConfig, CompareConfig
 from ragtune.index.graph.config import GraphConfig
 from ragtune.training.config import TrainingConfig
 
@@ -133,6 +133,7 @@ class ProjectConfig(Strict):
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     pipelines: dict[str, list[str | dict[str, Any]]] = Field(default_factory=_default_pipelines)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    answer: AnswerConfig = Field(default_factory=AnswerConfig)
     prices: dict[str, Price] = Field(default_factory=_default_prices)
     datasets: DatasetsConfig = Field(default_factory=DatasetsConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

@@ -148,22 +148,25 @@ class Project:
 
         return KnowledgeGraph.load(self.workdir / "graph" / "graph.json")
 
-    def ask_global(self, question: str):
-        """A corpus-wide question answered from graph communities (summaries, map, reduce); a GlobalAnswer."""
+    def ask_global(self, question: str, strategy: str | None = None):
+        """A corpus-wide question answered from graph communities (summaries, map, reduce: by ``strategy``,
+        default ``answer.strategy``); a GlobalAnswer."""
         from ragtune.generation.global_search import GlobalSearch
 
         if not question.strip():
             raise InputError("the question is empty")
-        return GlobalSearch(self).answer(question)
+        return GlobalSearch(self, self.answer_strategy(strategy)).answer(question)
 
     def compare(self, aspect: str, docs: list[str] | None = None, top_k: int | None = None,
                 pipeline: str | None = None, on_start: Callable[[int], None] | None = None,
-                on_document: Callable[[str], None] | None = None):
+                on_document: Callable[[str], None] | None = None, strategy: str | None = None):
         """Compare documents on ``aspect`` (all, or those matching the ``docs`` globs): per document a cited
-        summary (map), then a comparison table and synthesis (reduce). Returns a Comparison."""
+        answer by ``strategy`` (default ``compare.strategy``, else ``answer.strategy``) (map), then a comparison
+        table and synthesis (reduce). Returns a Comparison."""
         from ragtune.generation.compare import DocumentComparer
 
-        return DocumentComparer(self).compare(aspect, docs, top_k, pipeline, on_start, on_document)
+        chosen = self.answer_strategy(strategy or self.config.compare.strategy)
+        return DocumentComparer(self, chosen).compare(aspect, docs, top_k, pipeline, on_start, on_document)
 
     def pipeline(self, spec: str | None = None):
         """A retrieval pipeline: a name from ``pipelines:``, a spec like ``hyde+hybrid+rerank``, or the
@@ -181,20 +184,54 @@ class Project:
         """Run a pipeline's retrieval stages; the QueryContext has ``hits`` and a per-stage ``trace``."""
         return self.pipeline(pipeline).run(question, top_k, filters)
 
+    def answer_strategy(self, name: str | None = None, model: str | None = None):
+        """The answer strategy ``name`` (default ``answer.strategy``: extract, extract+generate, generate) with
+        the LLM of ``model`` (see ``llm_for``) and the configured sentence scorer."""
+        from ragtune.generation.strategies import strategies
+        from ragtune.generation.strategies.selection import SentenceSelector
+        from ragtune.registry import UnknownComponentError
+
+        cfg = self.config.answer
+        try:
+            cls = strategies.get(name or cfg.strategy)
+        except UnknownComponentError as e:
+            raise ConfigError(f"answer strategy: {e}") from None
+        scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer)
+        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer))
+
+    def cross_encoder(self, ref: str):
+        """A loaded cross-encoder (loaded once per project): a registry version id or ``champion`` (``ragtune tune
+        reranker``), a local folder, or an installed model package / hub id."""
+        from ragtune.models import model_dir
+        from ragtune.training.registry import is_version_ref
+        from ragtune.training.reranker import load_cross_encoder
+
+        loaded = self.__dict__.setdefault("_cross_encoders", {})
+        if ref not in loaded:
+            if not is_version_ref(ref):
+                path = model_dir(ref)
+            elif ref == "champion" and self.registry.champion("reranker") is None:
+                raise ConfigError("no cross-encoder configured: name a local path or hub id, or train one with "
+                                  "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)")
+            else:
+                path = str(self.registry.folder(self.registry.resolve(ref, "reranker")))
+            loaded[ref] = load_cross_encoder(path)
+        return loaded[ref]
+
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
             on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,
-            model: str | None = None):
-        """Retrieve with a pipeline, generate a grounded answer, cite and check the chunks it uses. ``record``
-        stores the answer in the feedback store and sets its ``answer_id``; ``model`` picks a fine-tuned
-        version (see ``llm_for``)."""
+            model: str | None = None, strategy: str | None = None):
+        """Retrieve with a pipeline, answer with a strategy (default ``answer.strategy``), cite and check the
+        chunks it uses. ``record`` stores the answer in the feedback store and sets its ``answer_id``;
+        ``model`` picks a fine-tuned version (see ``llm_for``)."""
         from ragtune.generation.answer import CitedAnswerer
 
         if not question.strip():
             raise InputError("the question is empty")
         if self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
-        llm = self.llm_for(model)
-        answer = CitedAnswerer(self, self.pipeline(pipeline), llm).answer(question, top_k, filters, on_token)
+        answerer = CitedAnswerer(self, self.pipeline(pipeline), self.answer_strategy(strategy, model))
+        answer = answerer.answer(question, top_k, filters, on_token)
         if record:
             from ragtune.training.registry import ModelRegistry
 

@@ -24,22 +24,76 @@ def _summary(results: dict, report: str) -> dict:
             "arms": [{k: a[k] for k in keep} for a in results["arms"]]}
 
 
+ARM_GAP = 2  # columns are two spaces apart: one of padding, one of the blank divider
+ARM_MIN = 16  # narrowest arm column that keeps one-line rows ("extract+generate")
+
+
+def _arm_label(label: str, width: int) -> str:
+    """``label`` in lines of at most ``width``, broken after a ':', or after a '+' inside a longer part
+    (rich folds what is still longer): ``rag+sft:extract+generate`` -> ``rag+sft:`` / ``extract+generate``."""
+    import re
+
+    def pieces(part: str) -> list[str]:
+        return [part] if len(part) <= width else re.findall(r"[^+]+\+*|\++", part)
+
+    lines = [""]
+    for piece in (p for part in re.findall(r"[^:]+:*|:+", label) for p in pieces(part)):
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(lines)
+
+
+def _arm_cells(a: dict, metrics: list[str], stacked: bool) -> list[str]:
+    """One arm's cells after its label; ``stacked`` puts each interval under its mean. Costs are per 1,000."""
+    from ragtune.report.format import interval_compact, seconds_compact, usd_compact
+
+    def per_1k(x: float | None) -> str:
+        return usd_compact(None if x is None else 1000 * x)
+
+    prompt, completion = a["tokens"]["prompt_mean"], a["tokens"]["completion_mean"]
+    return [*(interval_compact(a["metrics"][m], "\n" if stacked else " ") for m in metrics),
+            f"{a['n_correct']}/{a['n_questions']}", seconds_compact(a["latency_s_p50"]),
+            "n/a" if prompt is None or completion is None else f"{prompt:.0f}/{completion:.0f}",
+            per_1k(a["cost_per_query_usd"]), per_1k(a["cost_per_correct_usd"])]
+
+
 def _print_arms(results: dict, metrics: list[str] | None = None) -> None:
-    """The arms table: ``metrics`` (default: the primary one) with intervals, accuracy, latency, tokens, cost."""
+    """The arms table, whole within the console's width (80 in a log): ``metrics`` (default: the primary one)
+    with intervals, correct answers, median latency, tokens and cost; intervals go under their means and long
+    arm labels wrap when one-line rows do not fit. p95 latency stays in the report."""
+    from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
 
-    from ragtune.report.format import interval, seconds, usd
+    def width(texts: list[str]) -> int:
+        return max(cell_len(line) for text in texts for line in text.split("\n"))
 
-    metrics = metrics or [results["config"]["primary_metric"]]
-    table = Table(title=f"{results['n_questions']} questions, test set {results['test_set_sha256'][:12]}")
-    for col in ("arm", *metrics, "correct", "p50", "p95", "tokens in/out", "$ / query", "$ / correct"):
-        table.add_column(col)
-    for a in results["arms"]:
-        table.add_row(a["name"], *(interval(a["metrics"][m]) for m in metrics), f"{a['n_correct']}/{a['n_questions']}",
-                      seconds(a["latency_s_p50"]), seconds(a["latency_s_p95"]),
-                      f"{a['tokens']['prompt_mean']:.0f}/{a['tokens']['completion_mean']:.0f}",
-                      usd(a["cost_per_query_usd"]), usd(a["cost_per_correct_usd"]))
-    out.print(table)
+    cfg = results["config"]
+    metrics = metrics or [cfg["primary_metric"]]
+    heads = [*metrics, "correct", "p50", "tokens\nin/out", "$ / 1k\nqueries", "$ / 1k\ncorrect"]
+    labels = [a["name"] for a in results["arms"]]
+    longest = width(["arm", *labels])
+    for stacked in (False, True):
+        rows = [_arm_cells(a, metrics, stacked) for a in results["arms"]]
+        used = sum(width([h, *(r[i] for r in rows)]) + ARM_GAP for i, h in enumerate(heads))
+        arm_width = min(longest, max(out.width - used, 4))
+        if arm_width >= min(longest, ARM_MIN):
+            break
+    labels = [_arm_label(label, arm_width) for label in labels]
+    threshold = f" >= {cfg['correct_threshold']:g}" if cfg.get("correct_threshold") is not None else ""
+    table = Table(title=f"{results['n_questions']} questions, test set {results['test_set_sha256'][:12]}",
+                  caption=f"{', '.join(metrics)}: mean [95% interval]; correct: {cfg['primary_metric']}"
+                          f"{threshold}; p50: median latency; tokens: mean in/out per query; "
+                          "$ per 1,000 queries and per 1,000 correct answers",
+                  caption_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  collapse_padding=True, leading=int(stacked or any("\n" in label for label in labels)))
+    table.add_column("arm", width=arm_width, overflow="fold")
+    for h in heads:
+        table.add_column(h, justify="right", no_wrap=True)
+    for label, row in zip(labels, rows, strict=True):
+        table.add_row(label, *row)
+    out.print(table, highlight=False)
 
 
 def bench(arms: Annotated[str | None, typer.Option("--arms", help="Comma-separated arms: base, rag, rag-advanced, "

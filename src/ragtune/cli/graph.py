@@ -70,9 +70,13 @@ def show(out_path: Annotated[Path, typer.Option("--out", "-o", help="HTML file t
 @graph_app.command("ask")
 @handle_errors
 def ask_global(question: Annotated[str, typer.Argument(help="A corpus-wide question.")],
+               strategy: Annotated[str | None, typer.Option("--strategy", help="Final answer: generate (the LLM "
+                                                            "reduces the notes), extract or extract+generate (quote "
+                                                            "the best note and fact sentences). Default: "
+                                                            "answer.strategy.")] = None,
                project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Global search: community summaries (cached) -> a note per relevant community -> one cited answer."""
-    answer = _project(project).ask_global(question)
+    answer = _project(project).ask_global(question, strategy)
     if as_json:
         emit_json(answer.to_dict())
         return
@@ -99,13 +103,17 @@ def compare(aspect: Annotated[str, typer.Argument(help='What to compare, e.g. "t
             top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, help="Chunks per document "
                                                       "(default: compare.top_k).")] = None,
             pipeline: Annotated[str | None, typer.Option("--pipeline", help="Retrieval pipeline per document.")] = None,
+            strategy: Annotated[str | None, typer.Option("--strategy", help="Answer strategy per document: extract, "
+                                                         "extract+generate (quote the clause) or generate (LLM "
+                                                         "summary). Default: compare.strategy, else "
+                                                         "answer.strategy.")] = None,
             markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the comparison as "
                                                           "Markdown to this file.")] = None,
             project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Compare documents on one aspect: a cited summary per document (map), a table and a synthesis (reduce)."""
+    """Compare documents on one aspect: a cited answer per document (map), a table and a synthesis (reduce)."""
     proj = _project(project)
     with progress_bar("Comparing", enabled=not as_json) as (start, advance):
-        result = proj.compare(aspect, docs, top_k, pipeline, on_start=start, on_document=advance)
+        result = proj.compare(aspect, docs, top_k, pipeline, on_start=start, on_document=advance, strategy=strategy)
     if markdown:
         markdown.write_text(result.to_markdown(), encoding="utf-8")
     if as_json:
@@ -114,13 +122,15 @@ def compare(aspect: Annotated[str, typer.Argument(help='What to compare, e.g. "t
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Comparison: {aspect}", show_lines=True)
+    from ragtune.generation.compare import DEGRADED
+
+    table = Table(title=f"Comparison: {aspect} ({result.strategy})", show_lines=True)
     for col in ("#", "document", "summary", "key terms", "cites"):
         table.add_column(col, overflow="fold")
     for r in result.rows:
         cites = "\n".join(f"[{c.n}] {c.chunk_id}" for c in r.citations) or "-"
-        table.add_row(str(r.n), escape(r.title), escape(r.summary) + ("" if r.method == "llm" else f"\n({r.method})"),
-                      escape("\n".join(r.key_terms)) or "-", cites)
+        flag = f"\n({r.method})" if r.method in DEGRADED else ""
+        table.add_row(str(r.n), escape(r.title), escape(r.summary) + flag, escape("\n".join(r.key_terms)) or "-", cites)
     out.print(table)
     out.print(f"[bold]Synthesis[/] ({result.synthesis_method}; \\[n] = row n): {escape(result.synthesis)}",
               highlight=False)

@@ -86,6 +86,9 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
                                                      "hyde+hybrid+llm_rerank (default: retrieval.pipeline).")] = None,
         model: Annotated[str | None, typer.Option("--model", "-m", help="A fine-tuned version (v3, champion; see "
                                                   "`ragtune models list`) or base (default).")] = None,
+        strategy: Annotated[str | None, typer.Option("--strategy", help="Answer strategy: extract, "
+                                                     "extract+generate or generate (default: answer.strategy).")
+                            ] = None,
         as_json: JsonOpt = False) -> None:
     """Answer a question from the indexed documents, with numbered citations."""
     from ragtune.errors import InputError
@@ -104,7 +107,7 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
         out.print(piece, end="", highlight=False, markup=False)
 
     answer = proj.ask(question, top_k=top_k, filters=filters or None, on_token=None if as_json else on_token,
-                      pipeline=pipeline, record=True, model=model)
+                      pipeline=pipeline, record=True, model=model, strategy=strategy)
     if as_json:
         emit_json(answer.to_dict())
         return

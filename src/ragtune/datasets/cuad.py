@@ -197,6 +197,26 @@ def cuad_to_beir(src: str | Path, out: str | Path, passage_tokens: int = 128, te
     return result
 
 
+def cuad_questions(src: str | Path, contracts: set[str] | None = None, yes_no: bool = False) -> list[dict]:
+    """Benchmark question records (``ragtune bench --questions``) from a CUAD-format folder, each asked of its
+    own contract (``document``: the contract's file name): the rows with a gold clause, whose reference answer
+    is the clause text (as the KDD 2024 tutorial scores CUAD) and whose ``label`` is CUAD's answer (Yes/No, a
+    date, names). ``yes_no`` also adds the Yes/No rows without a clause (reference and label "No").
+    ``contracts`` keeps only those contracts."""
+    out = []
+    for line, r in read_jsonl(Path(src) / "qa.jsonl"):
+        if contracts is not None and r.get("contract") not in contracts:
+            continue
+        clauses = [c for c in r.get("clauses") or [] if isinstance(c, str) and c.strip()]
+        record = {"id": r.get("id") or f"line-{line}", "question": r["question"].strip(),
+                  "document": Path(r["contract_file"]).name, "label": r.get("answer") or None}
+        if clauses:
+            out.append(record | {"answer": " ".join(" ".join(c.split()) for c in clauses), "contexts": clauses})
+        elif yes_no and r.get("answer") == "No":
+            out.append(record | {"answer": "No"})
+    return out
+
+
 def _readme(c: CuadConversion, passage_tokens: int, test_fraction: float) -> str:
     return f"""# CUAD contract-clause retrieval (BEIR format)
 

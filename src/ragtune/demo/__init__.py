@@ -4,7 +4,9 @@ from pathlib import Path
 
 DEMO_DIR = Path(__file__).parent
 CORPUS = DEMO_DIR / "corpus"
-BENCH_QUESTIONS = DEMO_DIR / "qa.csv"  # question, answer, context: for `ragtune bench --questions`
+# human-labelled benchmark questions (``ragtune bench --questions``): CUAD's labels of the six contracts (each
+# asked of its own contract) and questions written for them; see ATTRIBUTION.md
+BENCH_QUESTIONS = DEMO_DIR / "questions.jsonl"
 QUESTIONS = [
     "What is the term of the e-business hosting agreement with Bluefly?",
     "Who are the parties to the servicing agreement?",

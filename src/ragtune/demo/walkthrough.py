@@ -1,5 +1,6 @@
 """The end-to-end demo on the bundled contracts: ingest, a few cited answers, synthetic QA, LoRA SFT, and the
-benchmark of RAG against fine-tuning (arms ``ARMS``) with its HTML report. ``ragtune demo`` runs these steps;
+benchmark of RAG against fine-tuning (arms ``ARMS``) on the bundled human-labelled questions with its HTML
+report. ``ragtune demo`` runs these steps;
 each step reuses what an earlier run finished (the index, the dataset, the SFT version, the bench answers)."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ragtune.demo import CORPUS, QUESTIONS
+from ragtune.demo import BENCH_QUESTIONS, CORPUS, QUESTIONS
 
 if TYPE_CHECKING:
     from ragtune.datasets.synth import DatasetReport
@@ -128,12 +129,12 @@ class Demo:
 
     def bench(self, limit: int | None = None, on_start: Callable[[int], None] | None = None,
               on_answer: Callable[[str], None] | None = None) -> dict[str, Any]:
-        """Every arm of ``ARMS`` on the test split of the synthetic dataset (bench run ``demo``; answers given
-        before are reused), checked for overlap with the training data."""
+        """Every arm of ``ARMS`` on the human-labelled questions ``BENCH_QUESTIONS`` (bench run ``demo``; answers
+        given before are reused), checked for overlap with the synthetic training data."""
         from ragtune.evaluation.bench import run_bench
 
         with self._timed("bench"):
-            return run_bench(self.project, ARMS, limit=limit, run=BENCH_RUN, on_start=on_start,
+            return run_bench(self.project, ARMS, BENCH_QUESTIONS, limit=limit, run=BENCH_RUN, on_start=on_start,
                              on_answer=on_answer)
 
     def report(self) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Benchmark arms: the approaches a benchmark compares, registered by kind. ``--arms`` names them as
-``kind`` or ``kind:arg`` (``rag:decompose`` = RAG with the pipeline named ``decompose``).
+``kind`` or ``kind:arg`` (``rag:decompose`` = RAG with the pipeline named ``decompose``); arms that retrieve
+also take an answer strategy (``rag:extract``, ``rag-advanced:extract+generate``, ``rag:decompose:generate``).
 
 A fine-tuned arm is a closed-book or RAG arm whose LLM is a version from the model registry
 (``project.llm_for``): ``sft`` (default: the latest SFT version), ``sft+dpo`` (the latest DPO version, trained
@@ -18,6 +19,7 @@ from ragtune.errors import InputError
 from ragtune.registry import Registry, UnknownComponentError
 
 if TYPE_CHECKING:
+    from ragtune.evaluation.questions import Question
     from ragtune.generation.llms.base import LLM
     from ragtune.project import Project
 
@@ -50,7 +52,8 @@ class TrainingRun:
 
 
 class Arm(ABC):
-    """One approach. ``name`` is the registered kind; ``label`` names this arm in results."""
+    """One approach. ``name`` is the registered kind; ``label`` names this arm in results. In the ``arg`` of an
+    arm that retrieves, a part naming an answer strategy (``rag:extract``) selects it."""
 
     name: ClassVar[str]
     retrieves: ClassVar[bool] = False
@@ -59,15 +62,24 @@ class Arm(ABC):
 
     def __init__(self, project: Project, arg: str | None = None) -> None:
         self.project = project
+        self.strategy: str | None = None
+        if self.retrieves and arg:
+            from ragtune.generation.strategies import strategies
+
+            parts = arg.split(":")
+            named = [p for p in parts if p in strategies.names()]
+            self.strategy = named[-1] if named else None
+            arg = ":".join(p for p in parts if p not in named)
         self.arg = arg or self.default_arg
 
     @property
     def label(self) -> str:
-        return self.name if self.arg == self.default_arg else f"{self.name}:{self.arg}"
+        label = self.name if self.arg == self.default_arg else f"{self.name}:{self.arg}"
+        return f"{label}:{self.strategy}" if self.strategy else label
 
     @abstractmethod
-    def answer(self, question: str) -> ArmAnswer:
-        """Answer one question."""
+    def answer(self, question: Question) -> ArmAnswer:
+        """Answer one question (of its own document, when the question names one)."""
 
     @abstractmethod
     def fingerprint(self) -> dict[str, Any]:
@@ -103,12 +115,15 @@ class ClosedBookArm(Arm):
     def system_prompt(self) -> str:
         return self.project.config.training.sft.system_prompt
 
-    def answer(self, question: str) -> ArmAnswer:
+    def answer(self, question: Question) -> ArmAnswer:
         from ragtune.generation.answer import is_refusal
         from ragtune.generation.prompts import NO_ANSWER
 
+        text = question.question
+        if question.document:
+            text = f"About {Path(question.document).stem}: {text}"
         gen = self.llm.generate([{"role": "system", "content": self.system_prompt},
-                                 {"role": "user", "content": question}])
+                                 {"role": "user", "content": text}])
         answered = not is_refusal(gen.text)
         return ArmAnswer(gen.text.strip() if answered else NO_ANSWER, answered, None, gen.prompt_tokens,
                          gen.completion_tokens, round(gen.latency_s, 4), round(gen.latency_s, 4), gen.model)
@@ -121,19 +136,26 @@ class ClosedBookArm(Arm):
 @arms.register("rag")
 class RagArm(Arm):
     """``Project.ask``: retrieval with a pipeline (``rag:NAME``; default: the configured one), then a cited
-    answer grounded in the retrieved passages."""
+    answer grounded in the retrieved passages by an answer strategy (default: ``answer.strategy``). A question
+    that names its document is asked of that document alone."""
 
     retrieves = True
+    default_strategy: ClassVar[str | None] = None  # None: the configured answer.strategy
 
     @property
     def pipeline(self) -> str | None:
         return self.arg
 
-    def ask_options(self) -> dict[str, Any]:
-        return {"pipeline": self.pipeline}
+    @property
+    def answer_strategy(self) -> str:
+        return self.strategy or self.default_strategy or self.project.config.answer.strategy
 
-    def answer(self, question: str) -> ArmAnswer:
-        a = self.project.ask(question, **self.ask_options())
+    def ask_options(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline, "strategy": self.answer_strategy}
+
+    def answer(self, question: Question) -> ArmAnswer:
+        filters = {"source": f"*{glob_escape(question.document)}"} if question.document else None
+        a = self.project.ask(question.question, filters=filters, **self.ask_options())
         contexts = [{k: c[k] for k in ("chunk_id", "source", "page", "text")} for c in a.chunks]
         llm_s = sum(s.get("llm_seconds", 0.0) for s in a.stages)
         return ArmAnswer(a.answer, a.answered, contexts, a.usage["prompt_tokens"], a.usage["completion_tokens"],
@@ -143,6 +165,7 @@ class RagArm(Arm):
         cfg = self.project.config
         return {"kind": self.name, "arg": self.arg, "llm": cfg.llm.model_dump(mode="json"),
                 "pipeline": self.project.pipeline(self.pipeline).spec.to_dict(),
+                "strategy": self.answer_strategy, "answer": cfg.answer.model_dump(mode="json"),
                 "retrieval": cfg.retrieval.model_dump(mode="json"), "chunker": cfg.chunker.model_dump(mode="json"),
                 "embedder": cfg.embedder.model, "index_generation": self.project.store.generation()}
 
@@ -225,7 +248,10 @@ class PreferenceTunedArm(FineTunedArm):
 
 @arms.register("rag+sft")
 class FineTunedRagArm(_FineTuned, RagArm):
-    """RAG (the configured pipeline) whose answers a fine-tuned version generates (``Project.ask(model=...)``)."""
+    """RAG (the configured pipeline) whose answers a fine-tuned version generates (``Project.ask(model=...)``)
+    from the passages (strategy ``generate``, unless the arm names another: ``rag+sft:extract+generate``)."""
+
+    default_strategy = "generate"
 
     @property
     def pipeline(self) -> str | None:
@@ -236,6 +262,11 @@ class FineTunedRagArm(_FineTuned, RagArm):
 
     def fingerprint(self) -> dict[str, Any]:
         return super().fingerprint() | self.version_fingerprint()
+
+
+def glob_escape(name: str) -> str:
+    """``name`` matched literally by SQLite's GLOB."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def make_arms(project: Project, specs: list[str]) -> list[Arm]:

@@ -198,10 +198,10 @@ def _answer_one(arm: Arm, arm_fp: str, q: Question, done: dict, log: AnswerLog, 
         if on_answer:
             on_answer(f"{arm.label} (saved)")
         return rec
-    answer = rec["answer"] if rec and rec["arm_fingerprint"] == arm_fp else arm.answer(q.question).to_dict()
+    answer = rec["answer"] if rec and rec["arm_fingerprint"] == arm_fp else arm.answer(q).to_dict()
     sample = Sample(q.question, q.answer, answer["answer"], answer["answered"], q.unanswerable,
                     None if answer["contexts"] is None else [c["text"] for c in answer["contexts"]],
-                    q.gold_contexts)
+                    q.gold_contexts, label=q.label)
     scores = {m.name: m.score(sample) for m in metrics}
     rec = {"arm": arm.label, "qid": q.id, "arm_fingerprint": arm_fp, "scoring_fingerprint": scoring_fp,
            "answer": answer, "scores": scores, "notes": sample.notes}
@@ -264,7 +264,8 @@ def aggregate(project: Project, qs: QuestionSet, chosen: list[Arm], records: dic
 
 
 def _comparisons(cfg: BenchConfig, records: dict[str, list[dict]], labels: list[str], seed: int) -> list[dict]:
-    """Paired tests of every pair of arms on every metric, Holm-corrected within each metric."""
+    """Paired tests (with their power) of every pair of arms on every metric, Holm-corrected within each
+    metric."""
     out = []
     for m in cfg.metrics:
         tests = []
@@ -272,7 +273,7 @@ def _comparisons(cfg: BenchConfig, records: dict[str, list[dict]], labels: list[
             pairs = [(ra["scores"].get(m), rb["scores"].get(m)) for ra, rb in zip(records[a], records[b], strict=True)]
             pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
             tests.append(paired_test(m, a, b, [x for x, _ in pairs], [y for _, y in pairs], seed,
-                                     cfg.bootstrap_samples, cfg.permutations))
+                                     cfg.bootstrap_samples, cfg.permutations, cfg.alpha, cfg.power))
         holm(tests, cfg.alpha)
         out.extend(t.to_dict() for t in tests)
     return out

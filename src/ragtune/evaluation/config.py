@@ -10,9 +10,9 @@ Cadence = Literal["never", "yearly", "half-yearly", "quarterly", "monthly", "wee
 CHANGES_PER_MONTH: dict[str, float] = {"never": 0.0, "yearly": 1 / 12, "half-yearly": 1 / 6, "quarterly": 1 / 3,
                                        "monthly": 1.0, "weekly": 52 / 12, "daily": 365 / 12}
 
-DEFAULT_METRICS = ["exact_match", "token_f1", "rouge_l", "semantic_similarity", "answer_correctness",
-                   "faithfulness", "answer_relevancy", "context_precision", "context_recall", "citation_accuracy",
-                   "correct_refusal"]
+DEFAULT_METRICS = ["exact_match", "token_f1", "rouge_l", "answer_check", "semantic_similarity",
+                   "answer_correctness", "faithfulness", "answer_relevancy", "context_precision", "context_recall",
+                   "citation_accuracy", "correct_refusal", "false_refusal", "false_answer"]
 
 
 class _Strict(BaseModel):
@@ -50,6 +50,8 @@ class BenchConfig(_Strict):
     bootstrap_samples: int = Field(2000, ge=100)
     permutations: int = Field(10000, ge=100)
     alpha: float = Field(0.05, gt=0, lt=1)
+    power: float = Field(0.8, gt=0, lt=1, description="Power of the paired tests' minimum detectable difference "
+                                                      "and questions-needed estimates.")
     seed: int = 0
     price_sheet: str = Field("laptop-cpu", description="A preset name (laptop-cpu, cloud-gpu, openai-api) or a "
                                                        "YAML file (relative to the project).")

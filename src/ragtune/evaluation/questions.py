@@ -21,13 +21,21 @@ _TRUE = {"1", "true", "yes", "y"}
 @dataclass
 class Question:
     """A question with its reference answer. ``unanswerable`` questions should be refused (an empty
-    reference marks them too); ``gold_contexts`` are evidence passages, when known."""
+    reference marks them too); ``gold_contexts`` are evidence passages, when known. ``document`` names the
+    document the question is about (a file name: RAG arms search it alone); ``label`` is a short categorical
+    answer (Yes/No, a date, names) that ``answer_check`` prefers to the reference."""
 
     id: str
     question: str
     answer: str
     unanswerable: bool = False
     gold_contexts: list[str] = field(default_factory=list)
+    document: str | None = None
+    label: str | None = None
+
+    def canonical(self) -> list:
+        row = [self.question, self.answer, self.unanswerable, self.gold_contexts]
+        return row + [self.document or "", self.label or ""] if self.document or self.label else row
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,9 +52,10 @@ class QuestionSet:
 
     @property
     def sha256(self) -> str:
-        """Hash of the canonical set: each question as [question, answer, unanswerable, gold contexts], sorted,
-        as compact JSON. Row order, ids and extra columns do not change it; any text does."""
-        rows = sorted([q.question, q.answer, q.unanswerable, q.gold_contexts] for q in self.questions)
+        """Hash of the canonical set: each question as [question, answer, unanswerable, gold contexts] (plus
+        [document, label] when it has them), sorted, as compact JSON. Row order, ids and extra columns do not
+        change it; any text does."""
+        rows = sorted(q.canonical() for q in self.questions)
         canonical = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -55,8 +64,9 @@ class QuestionSet:
 
     @classmethod
     def from_records(cls, records: list[dict[str, Any]], source: str) -> QuestionSet:
-        """Records with ``question`` and ``answer`` (any case); optional ``id``, ``unanswerable``, and gold
-        evidence as ``contexts`` (a list, or a JSON list in CSV) or ``context`` (one passage)."""
+        """Records with ``question`` and ``answer`` (any case); optional ``id``, ``unanswerable``, gold
+        evidence as ``contexts`` (a list, or a JSON list in CSV) or ``context`` (one passage), ``document`` and
+        ``label``."""
         from ragtune.generation.answer import is_refusal
 
         out, seen = [], set()
@@ -73,7 +83,8 @@ class QuestionSet:
                 raise InputError(f"{source}: record {i} repeats question id {qid!r} (duplicate question?)")
             seen.add(qid)
             out.append(Question(qid, question, "" if unanswerable else answer, unanswerable,
-                                _gold_contexts(rec, source, i)))
+                                _gold_contexts(rec, source, i), str(rec.get("document") or "").strip() or None,
+                                str(rec.get("label") or "").strip() or None))
         if not out:
             raise InputError(f"{source}: no questions")
         return cls(out, source)

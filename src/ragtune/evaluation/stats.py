@@ -1,13 +1,17 @@
-"""Statistics over per-question scores: percentile bootstrap intervals, paired tests, Holm's correction.
-Every random draw comes from a generator seeded with (seed, a stable hash of what is being resampled), so
-results are reproducible and do not change when other arms or metrics are added."""
+"""Statistics over per-question scores: percentile bootstrap intervals, paired tests with their power, Holm's
+correction. Every random draw comes from a generator seeded with (seed, a stable hash of what is being
+resampled), so results are reproducible and do not change when other arms or metrics are added."""
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
+
+TINY = 1e-12  # differences and spreads below this are float noise, treated as 0
 
 
 def rng_for(seed: int, key: str) -> np.random.Generator:
@@ -39,7 +43,10 @@ def bootstrap_mean(values: list[float], seed: int, key: str, samples: int = 2000
 
 @dataclass
 class PairedTest:
-    """Arm ``a`` minus arm ``b`` on the questions both have a score for."""
+    """Arm ``a`` minus arm ``b`` on the questions both have a score for. ``mdd``: the minimum detectable
+    difference on these questions; ``n_needed``: questions needed to detect the observed difference; ``power``:
+    the chance of detecting the observed difference on these questions (all at the test's alpha and power, see
+    `min_detectable_difference`)."""
 
     metric: str
     a: str
@@ -51,16 +58,54 @@ class PairedTest:
     p_value: float | None
     p_holm: float | None = None
     significant: bool = False
+    mdd: float | None = None
+    n_needed: int | None = None
+    power: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def _z_sum(alpha: float, power: float) -> float:
+    """z_{1-alpha/2} + z_power."""
+    nd = NormalDist()
+    return nd.inv_cdf(1 - alpha / 2) + nd.inv_cdf(power)
+
+
+def min_detectable_difference(sd: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float | None:
+    """The smallest mean paired difference a two-sided test at ``alpha`` detects with probability ``power`` on
+    ``n`` questions whose differences have standard deviation ``sd`` (normal approximation):
+    (z_{1-alpha/2} + z_power) sd / sqrt(n). None when n < 2 or sd is 0."""
+    if n < 2 or sd <= 0:
+        return None
+    return _z_sum(alpha, power) * sd / math.sqrt(n)
+
+
+def questions_needed(diff: float, sd: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Questions needed to detect a mean paired difference ``diff`` with probability ``power`` at two-sided
+    ``alpha``: ceil(((z_{1-alpha/2} + z_power) sd / |diff|)^2). None when diff or sd is 0."""
+    if abs(diff) < TINY or sd <= 0:
+        return None
+    return math.ceil((_z_sum(alpha, power) * sd / abs(diff)) ** 2 - 1e-9)
+
+
+def achieved_power(diff: float, sd: float, n: int, alpha: float = 0.05) -> float | None:
+    """The probability that a two-sided test at ``alpha`` on ``n`` questions detects a true mean difference
+    ``diff`` (normal approximation, both tails). None when n < 2 or sd is 0."""
+    if n < 2 or sd <= 0:
+        return None
+    nd = NormalDist()
+    z, shift = nd.inv_cdf(1 - alpha / 2), abs(diff) * math.sqrt(n) / sd
+    return nd.cdf(shift - z) + nd.cdf(-shift - z)
+
+
 def paired_test(metric: str, a: str, b: str, xa: list[float], xb: list[float], seed: int,
-                bootstrap: int = 2000, permutations: int = 10000) -> PairedTest:
+                bootstrap: int = 2000, permutations: int = 10000, alpha: float = 0.05,
+                power: float = 0.8) -> PairedTest:
     """Mean difference with a paired bootstrap interval, and a two-sided paired permutation (sign-flip) test:
     under the null hypothesis each question's difference is equally likely to have either sign. The p-value
-    counts the observed statistic itself ((k + 1) / (B + 1)), so it is never 0."""
+    counts the observed statistic itself ((k + 1) / (B + 1)), so it is never 0. Also the test's power from
+    the differences' standard deviation (``mdd``, ``n_needed``, ``power`` at ``alpha`` and ``power``)."""
     d = np.asarray(xa, dtype=float) - np.asarray(xb, dtype=float)
     if d.size == 0:
         return PairedTest(metric, a, b, 0, None, None, None, None)
@@ -69,8 +114,13 @@ def paired_test(metric: str, a: str, b: str, xa: list[float], xb: list[float], s
     observed = abs(d.mean())
     signs = rng_for(seed, key + "|perm").choice([-1.0, 1.0], size=(permutations, d.size))
     null = np.abs((signs * d).mean(axis=1))
-    p = (int(np.sum(null >= observed - 1e-12)) + 1) / (permutations + 1)
-    return PairedTest(metric, a, b, int(d.size), float(d.mean()), ci.ci_low, ci.ci_high, float(p))
+    p = (int(np.sum(null >= observed - TINY)) + 1) / (permutations + 1)
+    diff, n = float(d.mean()), int(d.size)
+    sd = float(d.std(ddof=1)) if n >= 2 and np.ptp(d) > TINY else 0.0
+    return PairedTest(metric, a, b, n, diff, ci.ci_low, ci.ci_high, float(p),
+                      mdd=min_detectable_difference(sd, n, alpha, power),
+                      n_needed=questions_needed(diff, sd, alpha, power) if n >= 2 else None,
+                      power=achieved_power(diff, sd, n, alpha))
 
 
 def holm(tests: list[PairedTest], alpha: float) -> None:

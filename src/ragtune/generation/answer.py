@@ -14,9 +14,10 @@ from ragtune.generation.citation_check import check_citations
 from ragtune.generation.citations import Citation, attribute, extract_citations, strip_invalid_markers
 from ragtune.generation.llms.base import LLM, OnToken
 from ragtune.generation.pricing import call_cost
-from ragtune.generation.prompts import NO_ANSWER, grounded_messages
+from ragtune.generation.prompts import NO_ANSWER
+from ragtune.generation.strategies import AnswerStrategy
 from ragtune.retrieval.hybrid import Hit
-from ragtune.retrieval.pipeline import Pipeline, QueryContext, StageTrace, trace_dicts
+from ragtune.retrieval.pipeline import Pipeline, QueryContext, trace_dicts
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -34,6 +35,7 @@ class Answer:
     model: str | None
     answered: bool
     pipeline: str = ""
+    strategy: str = ""
     stages: list[dict] = field(default_factory=list)
     sub_answers: list[dict] = field(default_factory=list)
     citation_check: list[dict] = field(default_factory=list)
@@ -55,7 +57,7 @@ def is_refusal(text: str) -> bool:
     return not t or t.startswith(NO_ANSWER.lower()[:40]) or "do not contain the answer" in t
 
 
-def _relevance(project: Project, ctx: QueryContext) -> float:
+def relevance(project: Project, ctx: QueryContext) -> float:
     """Best dense similarity of the question to what was retrieved (computed when the pipeline had none)."""
     if ctx.best_similarity is not None:
         return ctx.best_similarity
@@ -66,22 +68,18 @@ def _relevance(project: Project, ctx: QueryContext) -> float:
 
 
 class CitedAnswerer:
-    """Answers questions with a pipeline and an LLM; every LLM call is traced and priced."""
+    """Answers questions with a pipeline and an answer strategy (``generate`` and ``extract+generate`` call the
+    strategy's LLM); every LLM call is traced and priced."""
 
-    def __init__(self, project: Project, pipeline: Pipeline, llm: LLM) -> None:
+    def __init__(self, project: Project, pipeline: Pipeline, strategy: AnswerStrategy) -> None:
         self.project = project
         self.pipeline = pipeline
-        self.llm = llm
+        self.strategy = strategy
+        self.llm: LLM = strategy.llm
 
     def _generate(self, ctx: QueryContext, question: str, hits: list[Hit], stage: str, notes: str | None = None,
                   on_token: OnToken | None = None) -> str:
-        trace = StageTrace(stage, "generate")
-        t0 = time.perf_counter()
-        gen = self.llm.generate(grounded_messages(question, [h.chunk for h in hits], notes), on_token=on_token)
-        trace.add(gen)
-        trace.seconds = round(time.perf_counter() - t0, 4)
-        ctx.trace.append(trace)
-        return gen.text.strip()
+        return self.strategy.respond(question, [h.chunk for h in hits], ctx.trace, stage, notes, on_token)
 
     def _finish(self, text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
         chunks = [h.chunk for h in hits]
@@ -96,7 +94,7 @@ class CitedAnswerer:
         if ctx.sub_questions:
             hits, sub_answers = self._answer_parts(ctx, top_k, filters)
             notes = "Answers to sub-questions:\n" + "\n".join(f"- {s['question']} {s['answer']}" for s in sub_answers)
-        answered = bool(hits) and _relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance
+        answered = bool(hits) and relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance
         text, citations, checked = NO_ANSWER, [], []
         if answered:
             raw = self._generate(ctx, question, hits, "generate", notes, on_token)
@@ -107,7 +105,7 @@ class CitedAnswerer:
         return Answer(
             question, text, citations, [chunk_record(h) for h in hits], ctx.usage,
             round(time.perf_counter() - t0, 4), round(self._cost(ctx), 8), self.llm.model_id, answered,
-            self.pipeline.name, trace_dicts(ctx), sub_answers, checked, ctx.warnings,
+            self.pipeline.name, self.strategy.name, trace_dicts(ctx), sub_answers, checked, ctx.warnings,
         )
 
     def _answer_parts(self, ctx: QueryContext, top_k: int | None, filters: dict | None) -> tuple[list[Hit], list]:

@@ -40,12 +40,13 @@ def attribute(answer: str, chunks: Sequence[Chunk], min_overlap: float = 0.5) ->
             overlap = [len(words & v) / len(words) for v in vocab]
             best = max(range(len(vocab)), key=overlap.__getitem__)
             if overlap[best] >= min_overlap:
-                sentence = _insert_marker(sentence, best + 1)
+                sentence = insert_marker(sentence, best + 1)
         out.append(sentence)
     return " ".join(out)
 
 
-def _insert_marker(sentence: str, n: int) -> str:
+def insert_marker(sentence: str, n: int) -> str:
+    """``[n]`` at the end of ``sentence``, before its final punctuation."""
     stripped = sentence.rstrip()
     if stripped and stripped[-1] in ".!?":
         return f"{stripped[:-1]} [{n}]{stripped[-1]}"

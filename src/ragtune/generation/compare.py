@@ -1,8 +1,10 @@
 """Multi-document analysis: questions that span documents ("compare the termination clauses") answered by
-a per-document map (retrieve that document's chunks for the aspect, summarise them with citations) and a
-reduce (one comparison row per document, key terms found by the rule extractor, and an overall synthesis
-that cites the rows). Empty generations are retried, then degrade (extractive summary, template synthesis)
-with a warning; uncited summaries are replaced by the cited sentences they could not point to."""
+a per-document map (retrieve that document's chunks for the aspect, answer with an answer strategy: the
+quoted clause for ``extract`` and ``extract+generate``, an LLM summary for ``generate``) and a reduce (one
+comparison row per document, key terms found by the rule extractor, and an overall synthesis that cites the
+rows: by the LLM with ``generate``, else a template of the key terms). Empty generations are retried, then
+degrade (extractive summary, template synthesis) with a warning; uncited summaries are replaced by the cited
+sentences they could not point to."""
 
 from __future__ import annotations
 
@@ -11,32 +13,47 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from textwrap import shorten
 from typing import TYPE_CHECKING, Any
 
+from ragtune.documents.chunkers.base import sentences
 from ragtune.documents.models import Chunk
 from ragtune.errors import InputError
-from ragtune.generation.answer import _relevance, chunk_record, is_refusal
+from ragtune.generation.answer import chunk_record, is_refusal, relevance
 from ragtune.generation.citation_check import check_citations
-from ragtune.generation.citations import Citation, attribute, content_words, extract_citations, strip_invalid_markers
+from ragtune.generation.citations import (
+    Citation,
+    attribute,
+    content_words,
+    extract_citations,
+    insert_marker,
+    strip_invalid_markers,
+)
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import grounded_messages
+from ragtune.generation.strategies import AnswerStrategy
+from ragtune.generation.strategies.generate import Generate
+from ragtune.generation.strategies.selection import quote
 from ragtune.retrieval.pipeline import QueryContext, StageTrace, generate_traced
 
 if TYPE_CHECKING:
     from ragtune.project import Project
 
-MAP_QUESTION = "In two or three sentences, what does this document say about {aspect}?"
+# What the strategies are asked (and the sentences scored against): of the phrasings tried, the one whose best
+# sentence was the governing-law clause in all six demo contracts with the default embedder.
+QUESTION = "What are the {aspect} provisions of this agreement?"
+MAP_QUESTION = "In two or three sentences, what does this document say about {aspect}?"  # generate's summary
 REDUCE_SYSTEM = ("You compare documents using only the numbered summaries. Cite the documents you mention with "
                  "their numbers in square brackets, like [1] or [2][3].")
 REDUCE_USER = ("Aspect: {aspect}\n\nSummaries:\n{summaries}\n\nIn three to five sentences, compare the documents on "
                "this aspect: what they have in common and how they differ.\nComparison:")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+DEGRADED = ("extractive", "not_found")  # row methods flagged to the reader
 
 
 @dataclass
 class DocumentRow:
-    """One document's row: its cited summary of the aspect (``method``: llm, extractive or not_found)."""
+    """One document's row: its cited summary of the aspect (``method``: the strategy that wrote it, extract or
+    extract+generate; llm for generate; extractive or not_found when it degraded)."""
 
     n: int
     source: str
@@ -63,6 +80,7 @@ class Comparison:
     cost_usd: float
     model: str | None
     pipeline: str
+    strategy: str
     stages: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -74,21 +92,22 @@ class Comparison:
         def cell(text: str) -> str:
             return " ".join(text.replace("|", "\\|").split())
 
-        lines = [f"## Comparison: {self.aspect}", "", "| # | document | summary | key terms |", "|---|---|---|---|"]
+        lines = [f"## Comparison: {self.aspect} ({self.strategy})", "", "| # | document | summary | key terms |",
+                 "|---|---|---|---|"]
         lines += [f"| {r.n} | {cell(r.title)} | {cell(r.summary)}{_flags(r)} | {cell('; '.join(r.key_terms)) or '-'} |"
                   for r in self.rows]
         lines += ["", f"**Synthesis** ({self.synthesis_method}; [n] = row n): {self.synthesis}", "",
                   "### Citations", ""]
         for r in self.rows:
-            for c, quote in zip(r.citations, r.quotes, strict=True):
+            for c, said in zip(r.citations, r.quotes, strict=True):
                 page = f", page {c.page}" if c.page is not None else ""
-                lines.append(f"- row {r.n} [{c.n}] `{c.source}`{page}, chunk `{c.chunk_id}`: \"{cell(quote)}\"")
+                lines.append(f"- row {r.n} [{c.n}] `{c.source}`{page}, chunk `{c.chunk_id}`: \"{cell(said)}\"")
         return "\n".join(lines) + "\n"
 
 
 def _flags(row: DocumentRow) -> str:
-    """Notes for the reader: how the summary was made, and sentences it does not back with a passage."""
-    notes = [] if row.method == "llm" else [row.method]
+    """Notes for the reader: a degraded row's method, and sentences the row does not back with a passage."""
+    notes = [row.method] if row.method in DEGRADED else []
     if row.uncited:
         notes.append(f"{len(row.uncited)} sentence(s) without citation")
     if row.unsupported:
@@ -116,10 +135,13 @@ def select_documents(sources: list[str], patterns: list[str] | None) -> list[str
     return sorted(chosen)
 
 
-def _sentences(text: str) -> list[str]:
-    from ragtune.index.graph.extractors.rules import sentences
+def _sentence_texts(text: str) -> list[str]:
+    """The sentences of ``text`` (the chunkers' splitter), white space folded."""
+    return [" ".join(text[a:b].split()) for a, b in sentences(text, (0, len(text)))]
 
-    return [s for _, s in sentences(text) if len(s.split()) >= 4]
+
+def _stems(aspect: str) -> set[str]:
+    return {w[:6] for w in content_words(aspect)}
 
 
 def key_terms(aspect: str, chunks: list[Chunk]) -> list[str]:
@@ -128,8 +150,8 @@ def key_terms(aspect: str, chunks: list[Chunk]) -> list[str]:
     from ragtune.index.graph.config import GraphConfig
     from ragtune.index.graph.extractors.rules import RuleExtractor
 
-    stems = {w[:6] for w in content_words(aspect)}
-    relevant = [s for c in chunks for s in _sentences(c.text) if any(st in s.lower() for st in stems)]
+    stems = _stems(aspect)
+    relevant = [s for c in chunks for s in _sentence_texts(c.text) if any(st in s.lower() for st in stems)]
     if not relevant:
         return []
     probe = Chunk("probe", "", " ".join(relevant), 0, 0, None, 0)
@@ -139,21 +161,24 @@ def key_terms(aspect: str, chunks: list[Chunk]) -> list[str]:
     return list(dict.fromkeys(terms))[:6]
 
 
-def quote(chunk: Chunk, summary: str, limit: int = 300) -> str:
-    """The sentence of ``chunk`` sharing most content words with ``summary`` (what a citation points to)."""
-    words = content_words(_MARKER.sub("", summary))
-    best = max(_sentences(chunk.text) or [chunk.text], key=lambda s: len(words & content_words(s)))
-    best = " ".join(best.split())
+def cited_sentence(chunk: Chunk, summary: str, aspect: str, limit: int = 300) -> str:
+    """The sentence of ``chunk`` a citation in ``summary`` points to: one the summary quotes, else one naming
+    the aspect, else the one sharing most content words with the summary."""
+    said = " ".join(re.sub(r"\s*\[\d{1,2}\]", "", summary).split())
+    words, stems = content_words(said), _stems(aspect)
+    best = max(_sentence_texts(chunk.text) or [" ".join(chunk.text.split())], key=lambda s: (
+        s.rstrip(".") in said, any(st in s.lower() for st in stems), len(words & content_words(s))))
     return best if len(best) <= limit else best[: limit - 1] + "…"
 
 
 class DocumentComparer:
-    """Map (per document) and reduce (across documents) with the project's pipeline and LLM."""
+    """Map (per document, with an answer strategy) and reduce (across documents) with the project's pipeline."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, strategy: AnswerStrategy) -> None:
         self.project = project
         self.config = project.config.compare
-        self.llm = project.llm
+        self.strategy = strategy
+        self.llm = strategy.llm
         self.trace: list[StageTrace] = []
         self.warnings: list[str] = []
 
@@ -195,20 +220,26 @@ class DocumentComparer:
         usage = {"prompt_tokens": sum(t.prompt_tokens for t in self.trace),
                  "completion_tokens": sum(t.completion_tokens for t in self.trace)}
         return Comparison(aspect, rows, synthesis, method, cites, usage, round(time.perf_counter() - t0, 4),
-                          round(cost, 8), self.llm.model_id, self.project.pipeline(pipeline).name,
+                          round(cost, 8), self.llm.model_id, self.project.pipeline(pipeline).name, self.strategy.name,
                           [asdict(t) for t in self.trace], self.warnings)
 
     def _map(self, n: int, aspect: str, source: str, title: str, ctx: QueryContext) -> DocumentRow:
+        """The row of one document: the strategy's answer to ``QUESTION`` (``generate``: compare's own summary
+        prompt, length and retries), else the sentences closest to it; ``not_found`` when nothing is relevant."""
         chunks = [h.chunk for h in ctx.hits]
         records = [chunk_record(h) for h in ctx.hits]
+        question = QUESTION.format(aspect=aspect)
         relevant = any(h.bm25_score for h in ctx.hits) or (
-            bool(chunks) and _relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance)
+            bool(chunks) and relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance)
         if not relevant:
             return DocumentRow(n, source, title, f"Nothing in this document addresses {aspect}.", "not_found", [], [],
                                records)
-        text = self._generate(grounded_messages(MAP_QUESTION.format(aspect=aspect), chunks), f"map[{n}]",
-                              self.config.map_max_tokens)
-        method, citations = "llm", []
+        if isinstance(self.strategy, Generate):
+            text, method = self._generate(grounded_messages(MAP_QUESTION.format(aspect=aspect), chunks),
+                                          f"map[{n}]", self.config.map_max_tokens), "llm"
+        else:
+            text, method = self.strategy.respond(question, chunks, self.trace, f"map[{n}]"), self.strategy.name
+        citations: list[Citation] = []
         if not text or is_refusal(text):
             self._warn(f"compare: {title}: the model wrote {'nothing' if not text else 'a refusal'} although "
                        "relevant passages were found; showing the most relevant sentences instead")
@@ -219,31 +250,23 @@ class DocumentComparer:
                 self._warn(f"compare: {title}: the summary could not be tied to any passage; showing the most "
                            "relevant sentences instead")
         if not citations:
-            text, method = self._extractive(aspect, chunks), "extractive"
-            citations = extract_citations(text, chunks)
+            selected = self.strategy.selector.select(question, chunks)
+            text = quote(selected) or insert_marker(" ".join(chunks[0].text.split())[:300], 1)
+            method, citations = "extractive", extract_citations(text, chunks)
         checked = check_citations(text, chunks, self.project.embedder)
-        uncited = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text) if s.strip() and not _MARKER.search(s)]
+        uncited = [s for s in _sentence_texts(text) if not _MARKER.search(s)]
         return DocumentRow(n, source, title, text, method, citations, key_terms(aspect, chunks), records,
-                           [quote(chunks[c.n - 1], text) for c in citations], uncited,
+                           [cited_sentence(chunks[c.n - 1], text, aspect) for c in citations], uncited,
                            [c.sentence for c in checked if not c.supported])
 
-    def _extractive(self, aspect: str, chunks: list[Chunk], k: int = 2) -> str:
-        """The ``k`` sentences of the passages closest to the aspect, in document order, each cited."""
-        candidates = [(i, s) for i, c in enumerate(chunks, start=1) for s in _sentences(c.text)]
-        if not candidates:
-            return " ".join(f"{chunks[0].text[:300].strip()} [1]".split())
-        embedder = self.project.embedder
-        sims = embedder.embed([s for _, s in candidates]) @ embedder.embed_query(aspect)
-        best = sorted(sorted(range(len(candidates)), key=lambda j: -sims[j])[:k])
-        return " ".join(f"{shorten(candidates[j][1], 400, placeholder=' …').rstrip('.;,')} [{candidates[j][0]}]."
-                        for j in best)
-
     def _reduce(self, aspect: str, rows: list[DocumentRow]) -> tuple[str, str, list[int]]:
-        """(synthesis, method, cited row numbers): the LLM's comparison of the summaries, or a template."""
+        """(synthesis, method, cited row numbers): the LLM's comparison of the summaries with ``generate``, else
+        (and when the LLM writes none) a template that states nothing but the rows' key terms: a small model's
+        free-form comparison of quoted clauses adds claims they do not make."""
         found = [r for r in rows if r.method != "not_found"]
         summaries = "\n".join(f"[{r.n}] {r.title}: {_MARKER.sub('', r.summary).strip()}" for r in rows)
         text = ""
-        if len(found) >= 2:
+        if len(found) >= 2 and isinstance(self.strategy, Generate):
             text = self._generate([{"role": "system", "content": REDUCE_SYSTEM},
                                    {"role": "user", "content": REDUCE_USER.format(aspect=aspect, summaries=summaries)}],
                                   "reduce", self.config.reduce_max_tokens)

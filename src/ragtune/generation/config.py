@@ -6,12 +6,36 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class CompareConfig(BaseModel):
-    """``ragtune compare``: per document, retrieve ``top_k`` chunks for the aspect and summarise them (map),
-    then compare the summaries (reduce). An empty generation is retried ``retries`` times, then degrades."""
+    """``ragtune compare``: per document, retrieve ``top_k`` chunks for the aspect and answer with ``strategy``
+    (map), then compare the rows (reduce). An empty generation is retried ``retries`` times, then degrades."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
     top_k: int = Field(3, ge=1)
     pipeline: str | None = Field(None, description="Retrieval pipeline per document (default: retrieval.pipeline).")
+    strategy: str | None = Field(None, description="Answer strategy of the map (default: answer.strategy): extract "
+                                 "and extract+generate quote each document's clause, verbatim and cited, and the "
+                                 "synthesis is a template of key terms; generate has the LLM summarise each "
+                                 "document's passages and compare the summaries.")
     map_max_tokens: int = Field(160, ge=8)
     reduce_max_tokens: int = Field(256, ge=8)
     retries: int = Field(1, ge=0)
+
+
+class AnswerConfig(BaseModel):
+    """``answer:`` in ragtune.yaml: how answers are made from the retrieved passages (``strategy``: extract,
+    extract+generate or generate; docs/benchmarking.md has the measurements behind the default)."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    strategy: str = Field("extract", description="extract: the best sentences, verbatim and cited, no "
+                          "LLM; extract+generate: the LLM reads only those sentences and answers in the form the "
+                          "question asks for (yes/no, date, parties, duration, amount, place), the sentences "
+                          "attached; generate: the LLM reads every passage.")
+    sentences: int = Field(2, ge=1, description="Sentences the extractive strategies select.")
+    scorer: str = Field("embedder", description="What scores sentences against the question: embedder (cosine) "
+                        "or a cross-encoder (a registry version id, champion, a local folder or hub id).")
+    max_sentence_chars: int = Field(600, ge=40, description="Longer sentences are cut at a word boundary.")
+    yes_threshold: float | None = Field(
+        0.53, description="Yes/no questions: answer Yes when the best sentence scores at least this, else No (no "
+        "LLM; 0.53 is the embedder cosine calibrated on CUAD's training contracts, docs/benchmarking.md); None: "
+        "extract+generate asks the LLM, extract quotes without a verdict.")
+    max_tokens: int = Field(32, ge=4, description="Length of extract+generate's short answer.")

@@ -1,7 +1,8 @@
 """Global search for corpus-wide questions ("which contracts are governed by Delaware law?"), after GraphRAG:
 the knowledge graph's communities (Louvain, computed at build time) are described by their facts, summarised
 by the LLM once (cached by content and model in ``.ragtune/graph/communities.json``), the communities closest
-to the question are mapped to notes that answer it, and the notes are reduced to one answer citing them.
+to the question are mapped to notes that answer it, and the notes are reduced to one answer citing them (by
+the LLM with the ``generate`` strategy; the extractive ones quote the best note and fact sentences).
 Empty or unusable generations are retried, then degrade (the facts stand in for a summary, the notes for an
 answer that rests on none of them) with a warning."""
 
@@ -21,6 +22,8 @@ from ragtune.generation.answer import is_refusal
 from ragtune.generation.citations import attribute, content_words, extract_citations, strip_invalid_markers
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import NO_ANSWER
+from ragtune.generation.strategies import AnswerStrategy
+from ragtune.generation.strategies.generate import Generate
 from ragtune.index.graph.knowledge_graph import KnowledgeGraph, atomic_write_text, read_json
 from ragtune.retrieval.pipeline import StageTrace, generate_traced
 
@@ -127,12 +130,14 @@ class GlobalAnswer:
 
 
 class GlobalSearch:
-    """Map-reduce over community summaries (``index.graph.global_communities`` communities per question)."""
+    """Map-reduce over community summaries (``index.graph.global_communities`` communities per question); the
+    final answer by ``strategy``."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, strategy: AnswerStrategy) -> None:
         self.project = project
         self.config = project.config.index.graph
-        self.llm = project.llm
+        self.strategy = strategy
+        self.llm = strategy.llm
         self.trace: list[StageTrace] = []
         self.warnings: list[str] = []
         self.cache_path = project.workdir / "graph" / "communities.json"
@@ -173,6 +178,24 @@ class GlobalSearch:
         order = np.argsort(-np.asarray(scores), kind="stable")[: self.config.global_communities]
         return [(found[i], round(scores[i], 4)) for i in order]
 
+    def _reduce(self, question: str, notes: list[tuple[Community, str]]) -> tuple[str, list[Chunk]]:
+        """The final answer citing the notes as [n] ("" if none), and the notes as passages. ``generate``: the LLM
+        answers from the notes; the extractive strategies quote the note and fact sentences that answer best."""
+        def passage(community: Community, text: str) -> Chunk:
+            return Chunk(str(community.id), ", ".join(community.documents), text, 0, 0, None, 0)
+
+        if isinstance(self.strategy, Generate):
+            pseudo = [passage(c, f"{c.summary} {note}") for c, note in notes]
+            listing = "\n".join(f"[{i}] {note}" for i, (_, note) in enumerate(notes, start=1))
+            raw = self._generate([{"role": "system", "content": REDUCE_SYSTEM},
+                                  {"role": "user", "content": f"Notes:\n{listing}\n\nQuestion: {question}\nAnswer:"}],
+                                 "reduce", self.config.answer_max_tokens)
+        else:
+            pseudo = [passage(c, "\n\n".join([note, *(f"{f.text}." for f in focus(c.facts, question))]))
+                      for c, note in notes]
+            raw = self.strategy.respond(question, pseudo, self.trace, "reduce")
+        return attribute(strip_invalid_markers(raw, len(notes)), pseudo) if raw and not is_refusal(raw) else "", pseudo
+
     def answer(self, question: str) -> GlobalAnswer:
         from ragtune.index.graph.builder import load_or_build
 
@@ -193,13 +216,7 @@ class GlobalSearch:
                 notes.append((community, note))
         text, citations = NO_ANSWER, []
         if notes:
-            pseudo = [Chunk(str(c.id), ", ".join(c.documents), f"{c.summary} {note}", 0, 0, None, 0)
-                      for c, note in notes]
-            listing = "\n".join(f"[{i}] {note}" for i, (_, note) in enumerate(notes, start=1))
-            raw = self._generate([{"role": "system", "content": REDUCE_SYSTEM},
-                                  {"role": "user", "content": f"Notes:\n{listing}\n\nQuestion: {question}\nAnswer:"}],
-                                 "reduce", self.config.answer_max_tokens)
-            text = attribute(strip_invalid_markers(raw, len(notes)), pseudo) if raw and not is_refusal(raw) else ""
+            text, pseudo = self._reduce(question, notes)
             cites = extract_citations(text, pseudo)
             if not cites:
                 self.warnings.append("global: the model's final answer is empty or rests on none of the notes; "

@@ -5,7 +5,11 @@ The rule: among the arms whose mean quality reaches the target, pick the one wit
 cost at the user's volume (retraining and re-indexing at the user's change cadence included). When the
 documents change monthly or more often and an arm that retrieves reaches the target, only arms that
 retrieve are eligible: a fine-tuned model is out of date between retrainings and cannot cite. When no arm
-reaches the target, the closest one is named with ways to close the gap."""
+reaches the target, the closest one is named with ways to close the gap.
+
+Arms are never ranked on a difference their paired test cannot separate: arms not significantly worse than
+the one with the highest mean (Holm-adjusted) are tied with it; advise says so, with the questions that would
+separate them, and chooses among tied arms by cost and latency, never by their means."""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from typing import Any
 
 from ragtune.evaluation.config import CHANGES_PER_MONTH
 from ragtune.report.analysis import Analysis
-from ragtune.report.format import interval, num, p_value, seconds, usd, volume
+from ragtune.report.format import interval, needed, num, p_value, seconds, usd, volume
 
+Tie = tuple[dict[str, Any], dict[str, Any]]  # an option and its paired test against the best option
 PERIOD = {"daily": "a day", "weekly": "a week", "monthly": "a month", "quarterly": "three months",
           "half-yearly": "six months", "yearly": "a year"}
 
@@ -33,6 +38,7 @@ class Advice:
     trade_offs: list[str] = field(default_factory=list)
     combine: str = ""
     options: list[dict[str, Any]] = field(default_factory=list)
+    tied: list[str] = field(default_factory=list)  # the highest-mean arm and those its tests do not separate
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -42,19 +48,37 @@ class Advice:
         return [self.headline, *self.reasons, *self.trade_offs, self.combine]
 
 
-def _test(an: Analysis, metric: str, a: str, b: str) -> dict | None:
-    for t in an.results["comparisons"]:
-        if t["metric"] == metric and {t["a"], t["b"]} == {a, b}:
-            if t["a"] == a:
-                return t
-            return {**t, "a": a, "b": b, "diff": -t["diff"] if t["diff"] is not None else None,
-                    "ci_low": -t["ci_high"] if t["ci_high"] is not None else None,
-                    "ci_high": -t["ci_low"] if t["ci_low"] is not None else None}
-    return None
+def _cost(o: dict[str, Any]) -> tuple[float, float]:
+    """How tied arms are chosen between: monthly TCO, then median latency."""
+    return o["tco_monthly_usd"], o["latency_s_p50"] if o["latency_s_p50"] is not None else float("inf")
+
+
+def _ties(an: Analysis, metric: str, options: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[Tie]]:
+    """The option with the highest mean and the (option, test) pairs that its paired test does not separate
+    from it (not significantly worse after Holm's correction)."""
+    scored = [o for o in options if o["quality"] is not None]
+    if not scored:
+        return None, []
+    best = max(scored, key=lambda o: o["quality"])
+    tied: list[Tie] = []
+    for o in scored:
+        t = an.test(metric, best["name"], o["name"]) if o is not best else None
+        if t and not (t["significant"] and t["diff"] > 0):
+            tied.append((o, t))
+    return best, tied
+
+
+def _tie_text(metric: str, best: dict[str, Any], tied: list[Tie]) -> str:
+    pairs = ", ".join(f"{o['name']} ({num(o['quality'])}, Holm-adjusted p {p_value(t['p_holm'])}; {needed(t)})"
+                      for o, t in tied)
+    n = max(t["n"] for _, t in tied)
+    return (f"Quality did not separate {best['name']} (the highest mean {metric}, {num(best['quality'])}) from "
+            f"{pairs} on {n} questions: they are tied, so only cost and latency tell them apart.")
 
 
 def advise(an: Analysis, target: float, metric: str = "token_f1") -> Advice:
-    """The recommendation for ``an``'s volume and cadence and a ``target`` mean of ``metric``."""
+    """The recommendation for ``an``'s volume and cadence and a ``target`` mean of ``metric``. Arms whose paired
+    test does not separate them from the best one are tied: cost, not their means, decides between them."""
     if metric not in an.results["config"]["metrics"]:
         from ragtune.errors import InputError
 
@@ -66,9 +90,10 @@ def advise(an: Analysis, target: float, metric: str = "token_f1") -> Advice:
                         "meets_target": m["mean"] is not None and m["mean"] >= target,
                         "confident": m["ci_low"] is not None and m["ci_low"] >= target,
                         "retrieves": a["retrieves"], "fine_tuned": a["fine_tuned"],
-                        "tco_monthly_usd": an.tco(a["name"]),
+                        "tco_monthly_usd": an.tco(a["name"]), "latency_s_p50": a["latency_s_p50"],
                         "cost_per_correct_usd": an.cost_per_correct_at_volume(a["name"])})
     by_name = {o["name"]: o for o in options}
+    best, tied = _ties(an, metric, options)
     eligible = [o for o in options if o["meets_target"]]
     fresh_needed = CHANGES_PER_MONTH[an.cadence] >= 1
     reasons: list[str] = []
@@ -77,29 +102,48 @@ def advise(an: Analysis, target: float, metric: str = "token_f1") -> Advice:
         eligible = [o for o in eligible if o["retrieves"]]
         reasons.append(f"Your documents change {an.cadence}, so only arms that retrieve are eligible: "
                        f"{', '.join(dropped)} would answer from a snapshot up to {PERIOD[an.cadence]} old.")
+    if best and tied:
+        reasons.append(_tie_text(metric, best, tied))
     where = f"{volume(an.volume)} queries a month"
     if eligible:
-        rec = min(eligible, key=lambda o: o["tco_monthly_usd"])
+        rec = min(eligible, key=_cost)
         headline = (f"Use {rec['name']}: it reaches {metric} {num(rec['quality'])} (95% CI "
                     f"{num(rec['ci_low'])} to {num(rec['ci_high'])}) against your target of {num(target, 2)}, "
                     f"at {usd(rec['tco_monthly_usd'])} a month for {where} "
                     f"({usd(rec['cost_per_correct_usd'])} per correct answer).")
+        if any(o is best for o in eligible) and any(o is rec for o, _ in tied):
+            headline += (f" Quality does not separate it from {best['name']} ({num(best['quality'])}), so cost "
+                         f"decides between them.")
         if not rec["confident"]:
             n = an.arm(rec["name"])["metrics"][metric]["n"]
             reasons.append(f"The lower end of its interval is below the target: {n} questions are too few to be "
                            f"sure. Benchmark more questions before committing.")
-        for o in sorted((o for o in eligible if o is not rec), key=lambda o: o["tco_monthly_usd"]):
+        for o in sorted((o for o in eligible if o is not rec), key=_cost):
             line = (f"{o['name']} also reaches the target ({num(o['quality'])}) but costs "
                     f"{usd(o['tco_monthly_usd'])} a month")
-            t = _test(an, metric, o["name"], rec["name"])
+            t = an.test(metric, o["name"], rec["name"])
             if t and t["significant"] and t["diff"] > 0:
                 line += (f"; it is significantly better ({t['diff']:+.3f}, Holm-adjusted p {p_value(t['p_holm'])}), "
                          f"worth the extra {usd(o['tco_monthly_usd'] - rec['tco_monthly_usd'])} a month only if "
                          f"quality above the target matters to you")
+            elif t and t["diff"] is not None and t["diff"] > 0:
+                line += f"; its higher mean is not a separable difference ({needed(t)})"
             even = next((e for e in an.break_evens if {e["a"], e["b"]} == {o["name"], rec["name"]}), None)
             if even and even["cheaper_above"] == o["name"]:
                 line += f"; above {volume(even['volume'])} queries a month it becomes the cheaper one"
             reasons.append(line + ".")
+        for o, _ in tied:
+            if not o["meets_target"] and _cost(o) < _cost(rec):
+                reasons.append(f"{o['name']} misses the target on its mean ({num(o['quality'])}) but is tied with "
+                               f"{best['name']} and costs {usd(o['tco_monthly_usd'])} a month: benchmark more "
+                               f"questions to tell whether it is good enough.")
+    elif best and tied:
+        rec = min([best, *(o for o, _ in tied)], key=_cost)
+        headline = (f"No arm reaches {metric} {num(target, 2)}. The highest mean is {best['name']}'s "
+                    f"{num(best['quality'])} (95% CI {num(best['ci_low'])} to {num(best['ci_high'])}), but quality "
+                    f"does not separate it from {', '.join(o['name'] for o, _ in tied)}; among these tied arms "
+                    f"{rec['name']} costs the least: {usd(rec['tco_monthly_usd'])} a month for {where}.")
+        reasons.append(_gap_advice(an))
     else:
         rec = max(options, key=lambda o: -1.0 if o["quality"] is None else o["quality"])
         headline = (f"No arm reaches {metric} {num(target, 2)}. The closest is {rec['name']} at "
@@ -107,7 +151,8 @@ def advise(an: Analysis, target: float, metric: str = "token_f1") -> Advice:
                     f"{usd(rec['tco_monthly_usd'])} a month for {where}.")
         reasons.append(_gap_advice(an))
     return Advice(rec["name"], rec["meets_target"], metric, target, an.volume, an.cadence, headline,
-                  reasons, _trade_offs(an, by_name[rec["name"]]), _combine(an, metric), options)
+                  reasons, _trade_offs(an, by_name[rec["name"]]), _combine(an, metric), options,
+                  [best["name"], *(o["name"] for o, _ in tied)] if best and tied else [])
 
 
 def _gap_advice(an: Analysis) -> str:
@@ -170,7 +215,7 @@ def _combine(an: Analysis, metric: str) -> str:
     if both and (rag_only or ft_only):
         combo = max(both, key=lambda a: a["metrics"][metric]["mean"] or 0)
         rivals = [max(group, key=lambda a: a["metrics"][metric]["mean"] or 0) for group in (rag_only, ft_only) if group]
-        tests = [_test(an, metric, combo["name"], r["name"]) for r in rivals]
+        tests = [an.test(metric, combo["name"], r["name"]) for r in rivals]
         if all(t and t["significant"] and t["diff"] > 0 for t in tests):
             return (f"Combining pays off here: {combo['name']} is significantly better than "
                     f"{' and '.join(r['name'] for r in rivals)} on {metric} ({interval(combo['metrics'][metric])}).")

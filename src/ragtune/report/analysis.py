@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ragtune.evaluation.config import CHANGES_PER_MONTH
+from ragtune.evaluation.config import CHANGES_PER_MONTH, BenchConfig
 from ragtune.evaluation.cost import ArmCost, ArmUsage, CostModel, Deployment, PriceSheet, break_even
 
 CADENCES = ["monthly", "quarterly", "half-yearly", "yearly"]
@@ -33,8 +33,27 @@ class Analysis:
     def primary(self) -> str:
         return self.results["config"]["primary_metric"]
 
+    @property
+    def power(self) -> float:
+        """The power of the paired tests' detectable differences (the default for results that predate it)."""
+        return self.results["config"].get("power", BenchConfig.model_fields["power"].default)
+
     def arm(self, name: str) -> dict[str, Any]:
         return next(a for a in self.arms if a["name"] == name)
+
+    def test(self, metric: str, a: str, b: str) -> dict[str, Any] | None:
+        """The paired test of arms ``a`` and ``b`` on ``metric``, as ``a`` minus ``b``; None if there is none."""
+        for t in self.results["comparisons"]:
+            if t["metric"] == metric and {t["a"], t["b"]} == {a, b}:
+                return t if t["a"] == a else _reversed(t)
+        return None
+
+    def tests(self, metric: str) -> list[dict[str, Any]]:
+        """The paired tests on ``metric`` that have a difference, each as the arm with the higher mean minus the
+        other; significant ones first, then by Holm-adjusted p."""
+        out = [t if t["diff"] >= 0 else _reversed(t)
+               for t in self.results["comparisons"] if t["metric"] == metric and t["diff"] is not None]
+        return sorted(out, key=lambda t: (not t["significant"], t["p_holm"] if t["p_holm"] is not None else 1.0))
 
     def tco(self, name: str, volume: float | None = None) -> float:
         return self.costs[name].tco(self.volume if volume is None else volume)
@@ -53,6 +72,13 @@ class Analysis:
             "break_even": self.break_evens,
             "cadence_tco_monthly_usd": self.cadence_tco,
         }
+
+
+def _reversed(t: dict[str, Any]) -> dict[str, Any]:
+    """A paired test as ``b`` minus ``a``."""
+    return {**t, "a": t["b"], "b": t["a"], "diff": -t["diff"] if t["diff"] is not None else None,
+            "ci_low": -t["ci_high"] if t["ci_high"] is not None else None,
+            "ci_high": -t["ci_low"] if t["ci_low"] is not None else None}
 
 
 def cost_model(results: dict[str, Any]) -> CostModel:

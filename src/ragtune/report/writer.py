@@ -12,7 +12,7 @@ from ragtune.report.advise import Advice, advise
 from ragtune.report.analysis import CADENCES, Analysis, analyse
 from ragtune.report.document import Section, Table, to_html, to_markdown
 from ragtune.report.findings import findings
-from ragtune.report.format import interval, num, p_value, seconds, usd, volume
+from ragtune.report.format import interval, num, p_value, questions, seconds, usd, volume
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -28,6 +28,16 @@ def build_sections(an: Analysis, advice: Advice) -> list[Section]:
                  else f"Overlap with training data was not checked: {leak.get('reason')}.")
     sections = [
         Section("Summary", findings(an)),
+        Section(f"What this benchmark can tell apart ({an.primary})", [
+            f"Paired tests of every pair of arms on {an.primary}, significant differences (Holm-adjusted) first. "
+            f"Detectable difference: the smallest true mean difference a two-sided paired test at alpha "
+            f"{r['config']['alpha']} finds with {an.power:.0%} probability on these questions, "
+            f"(z(1 - alpha/2) + z(power)) x sd / sqrt(n), where sd is the observed standard deviation of the "
+            f"per-question differences. Power: the chance of detecting the observed difference on these questions. "
+            f"Questions needed: the number on which the observed difference would be found with "
+            f"{an.power:.0%} probability, ((z(1 - alpha/2) + z(power)) x sd / |difference|)^2. "
+            f"Normal approximations before Holm's correction, so rough guides, not guarantees."],
+            [], [_tests_table(an, [an.primary])]),
         Section(f"Recommendation ({volume(an.volume)} queries a month, documents change {an.cadence}, "
                 f"target {advice.metric} {num(advice.target, 2)})", advice.paragraphs),
         Section("Test set", [
@@ -43,7 +53,7 @@ def build_sections(an: Analysis, advice: Advice) -> list[Section]:
             f"claim when it holds {r['config']['support_overlap']:.0%} of the claim's content words)."]),
         Section("Quality", [f"Mean [95% interval] (n questions the metric applies to). An answer counts as "
                             f"correct when {an.primary} >= {r['config']['correct_threshold']}."],
-                ["quality"], [_quality_table(an), _tests_table(an, [an.primary])]),
+                ["quality"], [_quality_table(an)]),
         Section("Cost per query and per correct answer", [
             f"Price sheet {sheet['name']}: {sheet['description']}",
             *(f"Source: {s}" for s in sheet["sources"]),
@@ -98,12 +108,17 @@ def _quality_table(an: Analysis) -> Table:
 
 
 def _tests_table(an: Analysis, metrics: list[str]) -> Table:
+    """Paired tests as the arm with the higher mean minus the other, significant ones first, with their power."""
+    power = f"{an.power:.0%}"
     rows = [[t["metric"], f"{t['a']} - {t['b']}", str(t["n"]),
-             "n/a" if t["diff"] is None else f"{t['diff']:+.3f} [{t['ci_low']:+.3f}, {t['ci_high']:+.3f}]",
-             p_value(t["p_value"]), p_value(t["p_holm"]), "yes" if t["significant"] else "no"]
-            for t in an.results["comparisons"] if t["metric"] in metrics and t["n"]]
-    return Table(["metric", "difference", "n", "mean diff [95% CI]", "p", "p (Holm)", "significant"], rows,
-                 "Paired tests")
+             f"{t['diff']:+.3f} [{t['ci_low']:+.3f}, {t['ci_high']:+.3f}]",
+             p_value(t["p_value"]), p_value(t["p_holm"]), "yes" if t["significant"] else "no",
+             num(t.get("mdd")), "n/a" if t.get("power") is None else f"{t['power']:.0%}",
+             "-" if t["significant"] else questions(t.get("n_needed"))]
+            for m in metrics for t in an.tests(m) if t["n"]]
+    return Table(["metric", "difference", "n", "mean diff [95% CI]", "p", "p (Holm)", "significant",
+                  f"detectable difference ({power} power)", "power (observed difference)", "questions needed"],
+                 rows, "Paired tests")
 
 
 def _cost_table(an: Analysis) -> Table:

@@ -22,8 +22,9 @@ _MARKERS = re.compile(r"\s*\[\d{1,2}\]")
 @dataclass
 class Sample:
     """One answer to score. ``contexts`` are the retrieved passages in rank order (None: the arm does not
-    retrieve); ``gold_contexts`` the evidence passages of the question, when the question set has them.
-    Metrics may add details (a judge's verdict) to ``notes``."""
+    retrieve); ``gold_contexts`` the evidence passages of the question, when the question set has them;
+    ``label`` its short categorical answer (Yes/No, a date), when known. Metrics may add details (a judge's
+    verdict) to ``notes``."""
 
     question: str
     reference: str
@@ -33,6 +34,7 @@ class Sample:
     contexts: list[str] | None = None
     gold_contexts: list[str] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
 
     @property
     def plain_answer(self) -> str:

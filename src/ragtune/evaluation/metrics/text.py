@@ -56,6 +56,15 @@ def rouge_l(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def rouge_l_recall(prediction: str, reference: str) -> float:
+    """ROUGE-L recall: the share of reference tokens in the longest common subsequence (as the KDD 2024
+    tutorial reports it)."""
+    pred, ref = normalize(prediction).split(), normalize(reference).split()
+    if not pred or not ref:
+        return float(pred == ref)
+    return _lcs(pred, ref) / len(ref)
+
+
 class _AgainstReference(Metric):
     """Compares the answer (citation markers removed; '' for a refusal) with the reference answer."""
 
@@ -83,3 +92,9 @@ class TokenF1(_AgainstReference):
 class RougeL(_AgainstReference):
     description = "F-measure of the longest common token subsequence"
     compare = staticmethod(rouge_l)
+
+
+@metrics.register("rouge_l_recall")
+class RougeLRecall(_AgainstReference):
+    description = "share of reference tokens in the longest common token subsequence"
+    compare = staticmethod(rouge_l_recall)

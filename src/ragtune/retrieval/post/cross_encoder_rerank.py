@@ -3,13 +3,10 @@ reranker trained by ``ragtune tune reranker``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from pydantic import Field
 
-from ragtune.errors import ConfigError
-from ragtune.models import model_dir
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
 
@@ -20,13 +17,6 @@ class CrossEncoderConfig(ComponentConfig):
     batch_size: int = 16
 
 
-@lru_cache(maxsize=2)
-def _load(model: str):
-    from ragtune.training.reranker import load_cross_encoder
-
-    return load_cross_encoder(model)
-
-
 @components.register("rerank")
 class CrossEncoderRerank(Component):
     """Scores (question, passage) pairs jointly; more accurate than the bi-encoder, slower per candidate."""
@@ -35,23 +25,11 @@ class CrossEncoderRerank(Component):
     narrows = True
     Config = CrossEncoderConfig
 
-    def model_path(self) -> str:
-        from ragtune.training.registry import is_version_ref
-
-        ref = self.config.model or "champion"
-        if not is_version_ref(ref):
-            return model_dir(ref)
-        registry = self.project.registry
-        if ref == "champion" and registry.champion("reranker") is None:
-            raise ConfigError("rerank: no cross-encoder configured (set `model:` to a local path or hub id, or "
-                              "train one with `ragtune tune reranker` and promote it); `llm_rerank` needs no model")
-        return str(registry.folder(registry.resolve(ref, "reranker")))
-
     def run(self, ctx: QueryContext) -> dict[str, Any]:
         pool, rest = ctx.hits[: self.config.candidates], ctx.hits[self.config.candidates:]
         if not pool:
             return {"before": [], "after": []}
-        model = _load(self.model_path())
+        model = self.project.cross_encoder(self.config.model or "champion")
         scores = model.predict([(ctx.question, h.chunk.text) for h in pool], batch_size=self.config.batch_size,
                                show_progress_bar=False)
         order = sorted(range(len(pool)), key=lambda i: -float(scores[i]))

@@ -1,0 +1,47 @@
+"""How an answer is made from the retrieved passages: the strategy interface and its registry."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+from ragtune.registry import Registry
+from ragtune.retrieval.pipeline import StageTrace
+
+if TYPE_CHECKING:
+    from ragtune.documents.models import Chunk
+    from ragtune.generation.config import AnswerConfig
+    from ragtune.generation.llms.base import LLM, Message, OnToken
+    from ragtune.generation.strategies.selection import SentenceSelector
+
+
+class AnswerStrategy(ABC):
+    """Turns a question and its numbered passages into answer text with ``[n]`` markers (or a refusal).
+    Every LLM call is booked as a stage in ``traces``."""
+
+    name: ClassVar[str]
+    uses_llm: ClassVar[bool] = True
+
+    def __init__(self, config: AnswerConfig, llm: LLM, selector: SentenceSelector) -> None:
+        self.config = config
+        self.llm = llm
+        self.selector = selector
+
+    @abstractmethod
+    def respond(self, question: str, chunks: list[Chunk], traces: list[StageTrace], stage: str = "generate",
+                notes: str | None = None, on_token: OnToken | None = None) -> str:
+        """The answer to ``question`` from ``chunks`` (cited as [1]..[n] in their order)."""
+
+    def call(self, messages: list[Message], traces: list[StageTrace], stage: str,
+             on_token: OnToken | None = None, **options) -> str:
+        trace = StageTrace(stage, "generate")
+        t0 = time.perf_counter()
+        gen = self.llm.generate(messages, on_token=on_token, **options)
+        trace.add(gen)
+        trace.seconds = round(time.perf_counter() - t0, 4)
+        traces.append(trace)
+        return gen.text.strip()
+
+
+strategies: Registry[AnswerStrategy] = Registry("answer strategy")

@@ -1,0 +1,24 @@
+"""``extract``: the sentences of the retrieved passages that best answer the question, verbatim and cited,
+after the short answer the question asks for when rules can read it from them (a date, the parties, a place,
+a duration, an amount; yes/no from the scorer with ``answer.yes_threshold``). No LLM call: faithful by
+construction and fast."""
+
+from __future__ import annotations
+
+from ragtune.generation.answer_forms import detect_form
+from ragtune.generation.strategies.base import AnswerStrategy, strategies
+from ragtune.generation.strategies.reader import short_answer, with_quote
+
+
+@strategies.register("extract")
+class Extract(AnswerStrategy):
+    """``answer.sentences`` sentences chosen by the sentence scorer, each followed by its passage's marker."""
+
+    uses_llm = False
+
+    def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None) -> str:
+        selected = self.selector.select(question, chunks)
+        text = with_quote(short_answer(detect_form(question), selected, self.config.yes_threshold), selected)
+        if on_token and text:
+            on_token(text)
+        return text

@@ -1,0 +1,69 @@
+"""Answer strategies with the real shipped embedder and 135M model: extract (verbatim, cited, no LLM),
+extract+generate (a short answer in the form the question asks for, the quote attached), and generate."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from ragtune.errors import ConfigError
+from ragtune.generation.answer_forms import parse_dates, parse_yes_no
+
+MARKED = re.compile(r"\s*(.+?) \[(\d{1,2})\]([.!?]?)")
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_extract_returns_verbatim_sentences_with_correct_citations(project):
+    answer = project.ask("What paid vacation do employees receive?", strategy="extract")
+    assert answer.answered and answer.strategy == "extract"
+    parts = MARKED.findall(answer.answer)
+    assert len(parts) == project.config.answer.sentences
+    for sentence, n, end in parts:
+        chunk = answer.chunks[int(n) - 1]
+        assert flat(sentence + end) in flat(chunk["text"])  # verbatim (white space folded) from the cited passage
+    cited = {c.chunk_id for c in answer.citations}
+    assert cited == {answer.chunks[int(n) - 1]["chunk_id"] for _, n, _ in parts}
+    assert "twenty-five (25) days of paid vacation" in answer.answer
+    assert not any(s["kind"] == "generate" for s in answer.stages)  # no LLM call
+    assert answer.usage == {"prompt_tokens": 0, "completion_tokens": 0}
+
+
+def test_extract_reads_the_short_answer_by_rules(project):
+    days = project.ask("How many days of paid vacation do employees receive?", strategy="extract")
+    assert days.answer.startswith("25 days [1]. "), days.answer
+    parties = project.ask("Who are the parties to the Master Services Agreement?", strategy="extract")
+    assert parties.answer.startswith("Initech LLC and Umbrella Health Systems [1]. "), parties.answer
+    assert parties.usage["prompt_tokens"] == 0
+
+
+def test_extract_generate_answers_in_the_form_asked(project):
+    date = project.ask("What is the date of the Master Services Agreement?", strategy="extract+generate")
+    short = date.answer.split(". ", 1)[0]
+    assert parse_dates(short) == {dt.date(2023, 3, 1)}, date.answer
+    assert date.citations and "March 1, 2023" in date.answer  # the quote stays attached
+
+    yes = project.ask("Does the Master Services Agreement guarantee network availability?",
+                      strategy="extract+generate")
+    assert parse_yes_no(yes.answer) is True, yes.answer
+    assert yes.citations
+
+    parties = project.ask("Who are the parties to the Master Services Agreement?", strategy="extract+generate")
+    short = parties.answer.split(". ", 1)[0].lower()
+    assert "initech" in short and "umbrella" in short, parties.answer
+    generated = [s for s in parties.stages if s["kind"] == "generate"]
+    assert len(generated) == 1 and generated[0]["prompt_tokens"] < 400  # only the selected sentences
+
+
+def test_clause_questions_need_no_llm_call(project):
+    answer = project.ask("What does the confidentiality clause of the Master Services Agreement say?",
+                         strategy="extract+generate")
+    assert answer.answered and answer.usage["prompt_tokens"] == 0
+    assert "Confidential Information" in answer.answer
+
+
+def test_unknown_strategy_is_a_clear_error(project):
+    with pytest.raises(ConfigError, match="answer strategy.*'summarise'.*extract"):
+        project.ask("What are the working hours?", strategy="summarise")
