@@ -42,7 +42,7 @@ def render(monkeypatch: pytest.MonkeyPatch, metrics: list[str] | None) -> list[s
     console = Console(width=80, record=True, file=io.StringIO())
     monkeypatch.setattr(cli_output, "out", console)
     monkeypatch.setattr(cli_bench, "out", console)
-    cli_bench._print_arms(results(), metrics)
+    cli_bench.print_arms(results(), metrics)
     return console.export_text().splitlines()
 
 

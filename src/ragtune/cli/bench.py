@@ -58,7 +58,7 @@ def _arm_cells(a: dict, metrics: list[str], stacked: bool) -> list[str]:
             per_1k(a["cost_per_query_usd"]), per_1k(a["cost_per_correct_usd"])]
 
 
-def _print_arms(results: dict, metrics: list[str] | None = None) -> None:
+def print_arms(results: dict, metrics: list[str] | None = None) -> None:
     """The arms table, whole within the console's width (80 in a log): ``metrics`` (default: the primary one)
     with intervals, correct answers, median latency, tokens and cost; intervals go under their means and long
     arm labels wrap when one-line rows do not fit. p95 latency stays in the report."""
@@ -96,6 +96,16 @@ def _print_arms(results: dict, metrics: list[str] | None = None) -> None:
     out.print(table, highlight=False)
 
 
+def print_power(results: dict) -> None:
+    """The report's power line: what this question count can tell apart on the primary metric."""
+    from ragtune.report.analysis import analyse
+    from ragtune.report.findings import power_line
+
+    line = power_line(analyse(results))
+    if line:
+        out.print(line, highlight=False)
+
+
 def bench(arms: Annotated[str | None, typer.Option("--arms", help="Comma-separated arms: base, rag, rag-advanced, "
                                                                   "rag:PIPELINE, sft, sft+dpo, rag+sft, sft:VERSION "
                                                                   "(default: bench.arms).")] = None,
@@ -118,7 +128,8 @@ def bench(arms: Annotated[str | None, typer.Option("--arms", help="Comma-separat
     if as_json:
         emit_json(_summary(results, paths["html"]))
         return
-    _print_arms(results)
+    print_arms(results)
+    print_power(results)
     out.print(f"test_set_sha256: {results['test_set_sha256']}")
     out.print(f"Report: {paths['html']}")
 

@@ -141,7 +141,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo pro
          as_json: JsonOpt = False) -> None:
     """The end-to-end demo on the bundled contracts: ingest, cited answers, synthetic QA, LoRA SFT, and the
     benchmark of base, rag, rag-advanced, sft and rag+sft with an HTML report. Re-running reuses finished steps."""
-    from ragtune.cli.bench import _print_arms
+    from ragtune.cli.bench import print_arms, print_power
     from ragtune.cli.data import _print as print_dataset
     from ragtune.cli.tune import quiet_libraries, training_progress
     from ragtune.demo.walkthrough import Demo
@@ -170,7 +170,8 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo pro
         results = d.bench(limit, on_start=start, on_answer=advance)
     paths = d.report()
     out.rule("Benchmark", style="dim")
-    _print_arms(results, ["token_f1", "rouge_l"])
+    print_arms(results, ["token_f1", "rouge_l"])
+    print_power(results)
     leak = results["leakage"]
     if leak.get("checked"):
         out.print(f"Leakage check: no test question within cosine {leak['threshold']} of the {leak['n_train']} "
