@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from ragtune.cli.main import app
 from ragtune.errors import InputError
-from ragtune.generation.compare import glob_escape, key_terms, select_documents
+from ragtune.generation.compare import key_terms, select_documents
+from ragtune.index.store import glob_escape
 
 DATA = Path(__file__).parent / "data" / "graph"
 DEMO = Path(__file__).parents[1] / "src" / "ragtune" / "demo" / "corpus"

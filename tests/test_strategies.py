@@ -67,3 +67,12 @@ def test_clause_questions_need_no_llm_call(project):
 def test_unknown_strategy_is_a_clear_error(project):
     with pytest.raises(ConfigError, match="answer strategy.*'summarise'.*extract"):
         project.ask("What are the working hours?", strategy="summarise")
+
+
+def test_document_filter_asks_the_document_the_question_names(project):
+    ctx = project.retrieve("Which law governs the supply agreement?", pipeline="document_filter+hybrid")
+    assert {h.chunk.doc_source.rsplit("/", 1)[-1] for h in ctx.hits} == {"supply_agreement.md"}
+    details = ctx.trace[0].details
+    assert details["document"].endswith("supply_agreement.md") and "supply" not in details["focus"].lower()
+    unnamed = project.retrieve("What is the boiling point of nitrogen?", pipeline="document_filter+hybrid")
+    assert unnamed.trace[0].details["document"] is None

@@ -154,6 +154,8 @@ class RagArm(Arm):
         return {"pipeline": self.pipeline, "strategy": self.answer_strategy}
 
     def answer(self, question: Question) -> ArmAnswer:
+        from ragtune.index.store import glob_escape
+
         filters = {"source": f"*{glob_escape(question.document)}"} if question.document else None
         a = self.project.ask(question.question, filters=filters, **self.ask_options())
         contexts = [{k: c[k] for k in ("chunk_id", "source", "page", "text")} for c in a.chunks]
@@ -262,11 +264,6 @@ class FineTunedRagArm(_FineTuned, RagArm):
 
     def fingerprint(self) -> dict[str, Any]:
         return super().fingerprint() | self.version_fingerprint()
-
-
-def glob_escape(name: str) -> str:
-    """``name`` matched literally by SQLite's GLOB."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def make_arms(project: Project, specs: list[str]) -> list[Arm]:

@@ -79,7 +79,7 @@ class CitedAnswerer:
 
     def _generate(self, ctx: QueryContext, question: str, hits: list[Hit], stage: str, notes: str | None = None,
                   on_token: OnToken | None = None) -> str:
-        return self.strategy.respond(question, [h.chunk for h in hits], ctx.trace, stage, notes, on_token)
+        return self.strategy.respond(question, [h.chunk for h in hits], ctx.trace, stage, notes, on_token, ctx.focus)
 
     def _finish(self, text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
         chunks = [h.chunk for h in hits]

@@ -33,6 +33,7 @@ from ragtune.generation.prompts import grounded_messages
 from ragtune.generation.strategies import AnswerStrategy
 from ragtune.generation.strategies.generate import Generate
 from ragtune.generation.strategies.selection import quote
+from ragtune.index.store import glob_escape
 from ragtune.retrieval.pipeline import QueryContext, StageTrace, generate_traced
 
 if TYPE_CHECKING:
@@ -113,11 +114,6 @@ def _flags(row: DocumentRow) -> str:
     if row.unsupported:
         notes.append(f"{len(row.unsupported)} cited sentence(s) not supported by the passage")
     return f" _({'; '.join(notes)})_" if notes else ""
-
-
-def glob_escape(source: str) -> str:
-    """A SQLite GLOB pattern matching exactly ``source``."""
-    return re.sub(r"([*?\[])", r"[\1]", source)
 
 
 def select_documents(sources: list[str], patterns: list[str] | None) -> list[str]:

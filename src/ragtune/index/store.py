@@ -19,6 +19,11 @@ class StoredDocument:
     n_chunks: int
 
 
+def glob_escape(text: str) -> str:
+    """A ``source`` filter pattern (SQLite GLOB) matching ``text`` literally."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
 Filters = dict[str, str | int | list[str | int]]
 """Metadata filters: ``source`` (glob), ``title``, ``page``, ``section`` or any document metadata key.
 A list means any of its values."""

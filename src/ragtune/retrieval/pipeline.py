@@ -78,6 +78,7 @@ class QueryContext:
     queries: list[str] = field(default_factory=list)
     dense_texts: list[str] = field(default_factory=list)
     sub_questions: list[str] = field(default_factory=list)
+    focus: str | None = None  # what to look for inside the documents, when a stage narrowed them
     route: str | None = None
     hits: list[Hit] = field(default_factory=list)
     best_similarity: float | None = None
@@ -143,7 +144,8 @@ def _import_components() -> None:
 
     for module in ("retrieval.first_stage", "retrieval.pre.rewrite", "retrieval.pre.hyde",
                    "retrieval.pre.multi_query", "retrieval.pre.decompose", "retrieval.pre.step_back",
-                   "retrieval.pre.router", "retrieval.post.llm_rerank", "retrieval.post.cross_encoder_rerank",
+                   "retrieval.pre.router", "retrieval.pre.document_filter", "retrieval.post.llm_rerank",
+                   "retrieval.post.cross_encoder_rerank",
                    "retrieval.post.mmr", "retrieval.post.dedupe", "retrieval.post.reorder",
                    "retrieval.post.compress", "retrieval.post.sentence_window", "retrieval.post.graph"):
         importlib.import_module(f"ragtune.{module}")

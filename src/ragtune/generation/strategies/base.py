@@ -30,8 +30,9 @@ class AnswerStrategy(ABC):
 
     @abstractmethod
     def respond(self, question: str, chunks: list[Chunk], traces: list[StageTrace], stage: str = "generate",
-                notes: str | None = None, on_token: OnToken | None = None) -> str:
-        """The answer to ``question`` from ``chunks`` (cited as [1]..[n] in their order)."""
+                notes: str | None = None, on_token: OnToken | None = None, focus: str | None = None) -> str:
+        """The answer to ``question`` from ``chunks`` (cited as [1]..[n] in their order); ``focus`` is what to
+        look for in them, when retrieval narrowed the question (``QueryContext.focus``)."""
 
     def call(self, messages: list[Message], traces: list[StageTrace], stage: str,
              on_token: OnToken | None = None, **options) -> str:

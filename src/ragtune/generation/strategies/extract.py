@@ -16,8 +16,8 @@ class Extract(AnswerStrategy):
 
     uses_llm = False
 
-    def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None) -> str:
-        selected = self.selector.select(question, chunks)
+    def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None, focus=None) -> str:
+        selected = self.selector.select(focus or question, chunks)
         text = with_quote(short_answer(detect_form(question), selected, self.config.yes_threshold), selected)
         if on_token and text:
             on_token(text)

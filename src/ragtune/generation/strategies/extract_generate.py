@@ -47,8 +47,8 @@ def in_form(text: str, form: AnswerForm, selected: list[Sentence]) -> bool:
 class ExtractGenerate(AnswerStrategy):
     """Clause questions get the quote alone (no LLM call); the others a short answer before it."""
 
-    def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None) -> str:
-        selected = self.selector.select(question, chunks)
+    def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None, focus=None) -> str:
+        selected = self.selector.select(focus or question, chunks)
         form = detect_form(question)
         short = ""
         if selected and form is not AnswerForm.clause and not (

@@ -10,5 +10,5 @@ from ragtune.generation.strategies.base import AnswerStrategy, strategies
 class Generate(AnswerStrategy):
     """The grounded prompt with all passages (about 900 tokens at top_k 4); the model cites them itself."""
 
-    def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None) -> str:
+    def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None, focus=None) -> str:
         return self.call(grounded_messages(question, chunks, notes), traces, stage, on_token)

@@ -57,8 +57,9 @@ def short_answer(form: AnswerForm, selected: list[Sentence], yes_threshold: floa
 
 
 def with_quote(short: str, selected: list[Sentence]) -> str:
-    """The short answer followed by the quoted, cited sentences; a "No" stands alone (nothing supports it)."""
-    if short == "No":
-        return "No."
+    """The short answer followed by the quoted, cited sentences (after a "No", as the closest passages found,
+    so a reader can check the verdict)."""
     quoted = quote(selected)
+    if short == "No":
+        return f"No; the closest passages: {quoted}" if quoted else "No."
     return f"{short.rstrip('.')}. {quoted}" if short else quoted

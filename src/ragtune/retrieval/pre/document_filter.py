@@ -1,0 +1,65 @@
+"""Self-querying by document name: when the question names one document ("the endorsement agreement", "the
+Bluefly hosting agreement"), retrieval is restricted to it, so passages of look-alike documents (every contract
+has a governing-law clause) cannot crowd it out. No LLM: the question's words are matched against each
+document's title and file name, weighted by how few documents share them."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import PurePath
+from typing import Any
+
+from pydantic import Field
+
+from ragtune.index.store import glob_escape
+from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class DocumentFilterConfig(ComponentConfig):
+    min_prefix: int = Field(4, ge=2, description="A question word matches a name token it begins "
+                                                 "(\"bluefly\" ~ \"blueflyinc\") when it is at least this long.")
+
+
+def name_tokens(source: str, title: str) -> set[str]:
+    return set(_TOKEN.findall(f"{PurePath(source).stem} {title}".lower()))
+
+
+@components.register("document_filter")
+class DocumentFilter(Component):
+    """Sets ``source`` to the one document whose name the question matches best (each matched word of three
+    letters or more weighs log(N / documents whose name has it): words in every name weigh nothing); leaves the
+    question alone when filters are already given, when no word matches, or when two documents tie."""
+
+    kind = "pre"
+    Config = DocumentFilterConfig
+
+    def matches(self, word: str, tokens: set[str]) -> bool:
+        return word in tokens or (len(word) >= self.config.min_prefix and any(t.startswith(word) for t in tokens))
+
+    def run(self, ctx: QueryContext) -> dict[str, Any]:
+        if ctx.filters:
+            return {"document": None, "reason": "filters given"}
+        docs = {d.source: name_tokens(d.source, d.title) for d in self.project.store.documents().values()}
+        words = {w for w in _TOKEN.findall(ctx.question.lower()) if len(w) >= 3 and not w.isdigit()}
+        scores: dict[str, float] = {}
+        naming: dict[str, set[str]] = {}
+        for w in words:
+            sources = [s for s, tokens in docs.items() if self.matches(w, tokens)]
+            if sources and len(sources) < len(docs):
+                for s in sources:
+                    scores[s] = scores.get(s, 0.0) + math.log(len(docs) / len(sources))
+                    naming.setdefault(s, set()).add(w)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        if not ranked or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+            return {"document": None, "reason": "no single document named"}
+        source = ranked[0][0]
+        ctx.filters = {"source": glob_escape(source)}
+        # inside the document its name tells nothing: search (and pick sentences) for the rest of the question
+        focus = " ".join(re.sub(rf"\b(?:{'|'.join(map(re.escape, naming[source]))})\b", " ", ctx.question,
+                                flags=re.IGNORECASE).split())
+        ctx.focus = focus
+        ctx.queries = [focus if q == ctx.question else q for q in ctx.queries]
+        return {"document": source, "score": round(ranked[0][1], 3), "focus": focus}
