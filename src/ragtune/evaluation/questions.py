@@ -148,31 +148,40 @@ def load_questions(project: Project, path: Path | None = None) -> QuestionSet:
     return QuestionSet.from_records(records, "synth dataset (test split)")
 
 
-def training_questions(project: Project, files: list[Path]) -> list[str]:
-    """Questions of ``files`` and of the train split of every dataset in the project."""
+def qa_text(question: str, answer: str) -> str:
+    """A question with its answer, as the overlap check compares them."""
+    return f"{question}\n{answer}"
+
+
+def training_pairs(project: Project, files: list[Path]) -> list[str]:
+    """Question-answer texts (``qa_text``) of ``files`` and of the train split of every dataset in the project."""
     from ragtune.datasets.io import datasets_dir
 
     out = []
     for path in sorted({p.resolve() for p in (*datasets_dir(project).glob("*/train.jsonl"), *files)}):
         with path.open(encoding="utf-8") as f:
-            out.extend(json.loads(line)["question"] for line in f if line.strip())
+            rows = [json.loads(line) for line in f if line.strip()]
+        out.extend(qa_text(r["question"], str(r.get("answer") or "")) for r in rows)
     return out
 
 
 def check_overlap(project: Project, questions: QuestionSet, training_files: list[Path]) -> dict[str, Any]:
-    """Whether any question is a near-duplicate of a training question (``datasets.split.leakage_threshold``):
-    the project's datasets and ``training_files`` (what the benchmarked models were trained on). An overlap is
-    an error, because a benchmark on training questions measures memory, not the approach."""
+    """Whether any question with its reference answer is a near-duplicate of a training pair
+    (``datasets.split.leakage_threshold``): the project's datasets and ``training_files`` (what the benchmarked
+    models were trained on). Pairs are compared, not questions alone, because benchmark questions about
+    documents share long document names with unrelated training questions. An overlap is an error, because a
+    benchmark on training data measures memory, not the approach."""
     from ragtune.datasets.leakage import check_leakage
 
-    train = training_questions(project, training_files)
+    train = training_pairs(project, training_files)
     if not train:
         return {"checked": False, "reason": "the project has no training data"}
     threshold = project.config.datasets.split.leakage_threshold
-    report = check_leakage(train, [q.question for q in questions.questions], project.embedder, threshold)
+    report = check_leakage(train, [qa_text(q.question, q.answer) for q in questions.questions], project.embedder,
+                           threshold)
     if not report.ok:
         shown = "; ".join(f"{t!r} ~ {r!r}" for t, r in report.questions[:3])
         raise InputError(f"{report.n_leaked} benchmark question(s) are near-duplicates (cosine >= {threshold}) of "
-                         f"training questions: {shown}. Remove them, or retrain without them.")
+                         f"training pairs (question and answer): {shown}. Remove them, or retrain without them.")
     return {"checked": True, "n_train": report.n_train, "threshold": threshold,
-            "max_similarity": round(report.max_similarity, 4), "n_leaked": 0}
+            "max_similarity": round(report.max_similarity, 4), "n_leaked": 0, "compared": "question and answer"}
