@@ -1,7 +1,8 @@
-"""Answer strategies on cuad_dev: extract, extract+generate and generate (and the no-LLM sentence baseline's
-closed-book counterpart, base) with the fast and quality profiles, each question asked of its own contract.
+"""Answer strategies on cuad_dev: extract, extract+generate and generate, and the closed-book base arm, with the
+fast and quality profiles, each question asked of its own contract.
 
     python bench/answer_strategies.py [--data ../shared/data/cuad_dev] [--profiles fast,quality] [--limit N]
+                                      [--strategies extract,generate] [--sets clause,yes_no] [--no-base]
 
 Two question sets, as the KDD 2024 tutorial scores CUAD:
 - clause questions (the 216 rows with a gold clause): the reference is the gold clause text; token F1, ROUGE-L
