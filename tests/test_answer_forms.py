@@ -35,7 +35,7 @@ def cuad_form(answer_format: str) -> AnswerForm:
     if answer_format.startswith("Name of a US State"):
         return AnswerForm.place
     if answer_format == "Contract Name":
-        return AnswerForm.clause
+        return AnswerForm.title
     assert "number of" in answer_format.lower(), answer_format
     return AnswerForm.duration
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ragtune.errors import ConfigError
-from ragtune.generation.answer_forms import parse_dates, parse_yes_no
+from ragtune.generation.answer_forms import parse_dates, parse_durations, parse_yes_no
 
 MARKED = re.compile(r"\s*(.+?) \[(\d{1,2})\]([.!?]?)")
 
@@ -34,9 +34,40 @@ def test_extract_returns_verbatim_sentences_with_correct_citations(project):
 def test_extract_reads_the_short_answer_by_rules(project):
     days = project.ask("How many days of paid vacation do employees receive?", strategy="extract")
     assert days.answer.startswith("25 days [1]. "), days.answer
+    assert days.usage["prompt_tokens"] == 0
+
+
+def test_questions_about_the_document_are_answered_from_its_opening(project):
+    """Name, parties and date come from the document's opening, which document_head puts first; the answer is
+    the value alone, cited to that passage."""
     parties = project.ask("Who are the parties to the Master Services Agreement?", strategy="extract")
-    assert parties.answer.startswith("Initech LLC and Umbrella Health Systems [1]. "), parties.answer
-    assert parties.usage["prompt_tokens"] == 0
+    assert parties.answer == "Initech LLC and Umbrella Health Systems [1].", parties.answer
+    head = next(s for s in parties.stages if s["stage"] == "document_head")
+    assert head["details"]["added"] >= 1
+    assert parties.chunks[0]["chunk_id"] in head["details"]["chunk_ids"]
+    assert parties.citations[0].chunk_id == parties.chunks[0]["chunk_id"]
+    assert "Initech LLC" in parties.chunks[0]["text"]
+    date = project.ask("What is the date of the Master Services Agreement?", strategy="extract")
+    assert parse_dates(date.answer) == {dt.date(2023, 3, 1)} and date.answer.endswith("[1]."), date.answer
+    clause = project.ask("What does the confidentiality clause of the Master Services Agreement say?",
+                         strategy="extract")
+    assert not next(s for s in clause.stages if s["stage"] == "document_head")["details"]["added"]
+
+
+def test_about_document_and_titles():
+    from ragtune.generation.strategies.reader import find_title
+    from ragtune.retrieval.post.document_head import about_document
+
+    assert about_document("What is the name of the contract?")
+    assert about_document("Who are the parties to the servicing agreement?")
+    assert about_document("On what date was the CURO servicing agreement entered into?")
+    assert not about_document("Is consent required if a party assigns the contract to a third party?")
+    assert not about_document("Which state's law governs the endorsement agreement?")
+    assert find_title("Exhibit 10.3\n\nSERVICING AGREEMENT\n\nbetween\n\nCURO") == "SERVICING AGREEMENT"
+    assert find_title("EXHIBIT 10.3\n\nYield Maintenance Agreement\n[LOGO UBS]") == "Yield Maintenance Agreement"
+    assert find_title("Exhibit 6.7 EXCLUSIVE DISTRIBUTOR AGREEMENT This Distributor Agreement (\"Agreement\") is "
+                      "made") == "EXCLUSIVE DISTRIBUTOR AGREEMENT"
+    assert find_title("Nothing here names it.") == ""
 
 
 def test_extract_generate_answers_in_the_form_asked(project):
@@ -53,7 +84,10 @@ def test_extract_generate_answers_in_the_form_asked(project):
     parties = project.ask("Who are the parties to the Master Services Agreement?", strategy="extract+generate")
     short = parties.answer.split(". ", 1)[0].lower()
     assert "initech" in short and "umbrella" in short, parties.answer
-    generated = [s for s in parties.stages if s["kind"] == "generate"]
+
+    days = project.ask("How many days of paid vacation do employees receive?", strategy="extract+generate")
+    assert (25, "days") in parse_durations(days.answer.split(". ", 1)[0]), days.answer
+    generated = [s for s in days.stages if s["kind"] == "generate"]
     assert len(generated) == 1 and generated[0]["prompt_tokens"] < 400  # only the selected sentences
 
 

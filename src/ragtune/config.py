@@ -63,7 +63,7 @@ class RetrievalConfig(Strict):
     """Retrieval. ``pipeline`` is the default pipeline (a name from ``pipelines:`` or a spec such as
     ``hyde+hybrid+llm_rerank``); ``mode`` is the retrieval stage added to specs that name none."""
 
-    pipeline: str = "document_filter+hybrid"
+    pipeline: str = "document_filter+hybrid+document_head"
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
     top_k: int = Field(4, ge=1)
     candidates: int = Field(30, ge=1)
@@ -107,7 +107,8 @@ class Price(Strict):
 def _default_pipelines() -> dict[str, list[str | dict[str, Any]]]:
     return {
         "naive": ["hybrid"],
-        "advanced": ["document_filter", "multi_query", "hybrid", "dedupe", {"name": "mmr", "lambda_": 0.8}, "reorder"],
+        "advanced": ["document_filter", "multi_query", "hybrid", "dedupe", {"name": "mmr", "lambda_": 0.8}, "reorder",
+                     "document_head"],
         "decompose": ["decompose", "hybrid", "dedupe"],
         "routed": ["router"],
     }

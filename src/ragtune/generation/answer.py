@@ -83,7 +83,9 @@ class CitedAnswerer:
 
     def _finish(self, text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
         chunks = [h.chunk for h in hits]
-        text = attribute(strip_invalid_markers(text, len(chunks)), chunks)
+        text = strip_invalid_markers(text, len(chunks))
+        if self.strategy.uses_llm:  # extractive answers are cited by construction
+            text = attribute(text, chunks)
         return text, extract_citations(text, chunks)
 
     def answer(self, question: str, top_k: int | None = None, filters: dict | None = None,

@@ -12,8 +12,8 @@ from enum import Enum
 
 class AnswerForm(str, Enum):
     """What a question asks for. ``duration`` covers terms, periods and notice periods; ``amount`` money
-    and other numbers; ``place`` a governing law's state or country; ``clause`` anything else (the answer
-    quotes the clause). Members are named by their values (``AnswerForm.yes_no``)."""
+    and other numbers; ``place`` a governing law's state or country; ``title`` the document's name; ``clause``
+    anything else (the answer quotes the clause). Members are named by their values (``AnswerForm.yes_no``)."""
 
     yes_no = "yes_no"
     date = "date"
@@ -21,6 +21,7 @@ class AnswerForm(str, Enum):
     duration = "duration"
     amount = "amount"
     place = "place"
+    title = "title"
     clause = "clause"
 
 
@@ -32,6 +33,8 @@ _FORM_RULES: list[tuple[AnswerForm, re.Pattern[str]]] = [
     (AnswerForm.duration, re.compile(r"\bhow long\b|\bhow (?:much|many)\s+(?:time|notice|days|weeks|months|years)\b"
                                      r"|\bnumber of (?:days|weeks|months|years)\b")),
     (AnswerForm.date, re.compile(r"\bwhen\b|\bdate\b|\b(?:what|which) (?:day|year)\b")),
+    (AnswerForm.title, re.compile(r"\b(?:name|title) of (?:the|this) (?:contract|agreement|document)\b"
+                                  r"|\bwhat is (?:the|this) (?:contract|agreement|document) called\b")),
     (AnswerForm.place, re.compile(r"\b(?:which|what) (?:state|country|province|jurisdiction)|\bgoverning law\b"
                                   r"|\blaws? governs?\b|\bgoverned by\b|\bjurisdiction\b|\bvenue\b")),
     (AnswerForm.parties, re.compile(r"\bpart(?:y|ies)\b|\bwho(?:m|se)?\b|\bsignator")),
@@ -96,20 +99,26 @@ def _year(text: str) -> int:
     return y + (2000 if y < 69 else 1900)
 
 
-def parse_dates(text: str) -> set[dt.date]:
-    """Every calendar date in ``text``: "5/17/17" (US month/day/year), "2017-05-17", "May 17, 2017",
-    "17 May 2017", "17th day of May, 2017" (also with CUAD's OCR spacing, "17t h day of May, 2017")."""
+def date_spans(text: str) -> list[tuple[int, int, dt.date]]:
+    """(start, end, date) of every calendar date written in ``text``, in reading order: "5/17/17" (US
+    month/day/year), "2017-05-17", "May 17, 2017", "17 May 2017", "17th day of May, 2017" (also with CUAD's OCR
+    spacing, "17t h day of May, 2017")."""
     t = text.lower()
-    dates = set()
+    spans = {}
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(t):
             month = m["month"]
             month_no = int(month) if month.isdigit() else _MONTH_NAMES.index(month[:3]) + 1
             try:
-                dates.add(dt.date(_year(m["year"]), month_no, int(m["day"])))
+                spans.setdefault(m.start(), (m.start(), m.end(), dt.date(_year(m["year"]), month_no, int(m["day"]))))
             except ValueError:  # 2/30/2020, 13/1/2020
                 continue
-    return dates
+    return sorted(spans.values())
+
+
+def parse_dates(text: str) -> set[dt.date]:
+    """Every calendar date in ``text`` (the forms of ``date_spans``)."""
+    return {date for _, _, date in date_spans(text)}
 
 
 _NUMBER_WORDS = {w: i for i, w in enumerate(

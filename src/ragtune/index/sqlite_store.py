@@ -153,6 +153,11 @@ class SQLiteStore(Store):
                 found[r[0]] = Chunk(*r[:8], indexed=bool(r[8]), metadata=json.loads(r[9]))
         return [found[i] for i in ids if i in found]
 
+    def head(self, source: str, chars: int) -> list[Chunk]:
+        rows = self.db.execute("SELECT id FROM chunks WHERE doc_source=? AND indexed=1 AND start < ? ORDER BY start",
+                               (source, chars)).fetchall()
+        return self.chunks([r[0] for r in rows])
+
     def indexed_chunks(self) -> tuple[list[str], list[str]]:
         rows = self.db.execute("SELECT id, text FROM chunks WHERE indexed=1 ORDER BY rowid").fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]

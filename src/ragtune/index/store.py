@@ -51,6 +51,11 @@ class Store(ABC):
         """Chunks by id, in the order asked (unknown ids are left out)."""
 
     @abstractmethod
+    def head(self, source: str, chars: int) -> list[Chunk]:
+        """A document's opening: its searchable chunks that start within its first ``chars`` characters, in order
+        (where its title, parties and date usually are)."""
+
+    @abstractmethod
     def indexed_chunks(self) -> tuple[list[str], list[str]]:
         """Ids and texts of all searchable chunks, in a stable order (for building BM25)."""
 

@@ -147,7 +147,8 @@ def _import_components() -> None:
                    "retrieval.pre.router", "retrieval.pre.document_filter", "retrieval.post.llm_rerank",
                    "retrieval.post.cross_encoder_rerank",
                    "retrieval.post.mmr", "retrieval.post.dedupe", "retrieval.post.reorder",
-                   "retrieval.post.compress", "retrieval.post.sentence_window", "retrieval.post.graph"):
+                   "retrieval.post.compress", "retrieval.post.sentence_window", "retrieval.post.graph",
+                   "retrieval.post.document_head"):
         importlib.import_module(f"ragtune.{module}")
 
 

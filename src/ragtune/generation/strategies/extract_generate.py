@@ -6,9 +6,9 @@ sentences, is replaced by what ``extract``'s rules read."""
 from __future__ import annotations
 
 from ragtune.generation.answer_forms import AnswerForm, detect_form, parse_dates, parse_durations, parse_yes_no
-from ragtune.generation.citations import content_words
+from ragtune.generation.citations import content_words, insert_marker
 from ragtune.generation.strategies.base import AnswerStrategy, strategies
-from ragtune.generation.strategies.reader import short_answer, with_quote
+from ragtune.generation.strategies.reader import document_answer, short_answer, with_quote
 from ragtune.generation.strategies.selection import Sentence
 
 SYSTEM = ("You answer a question about a contract from the numbered sentences quoted from it. Reply with the "
@@ -20,6 +20,7 @@ FORM_INSTRUCTIONS: dict[AnswerForm, str] = {
     AnswerForm.duration: "Reply with the length of time only, for example: 3 years.",
     AnswerForm.amount: "Reply with the amount only.",
     AnswerForm.place: "Reply with the name of the state or country only.",
+    AnswerForm.title: "Reply with the name of the document only.",
 }
 
 
@@ -45,11 +46,16 @@ def in_form(text: str, form: AnswerForm, selected: list[Sentence]) -> bool:
 
 @strategies.register("extract+generate")
 class ExtractGenerate(AnswerStrategy):
-    """Clause questions get the quote alone (no LLM call); the others a short answer before it."""
+    """Clause questions get the quote alone (no LLM call), questions about the document itself the value its
+    opening states (``extract``'s rules, no LLM call); the others a short answer before the quote."""
 
     def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None, focus=None) -> str:
-        selected = self.selector.select(focus or question, chunks)
         form = detect_form(question)
+        if text := document_answer(question, form, chunks):
+            if on_token:
+                on_token(text)
+            return text
+        selected = self.selector.select(focus or question, chunks)
         short = ""
         if selected and form is not AnswerForm.clause and not (
                 form is AnswerForm.yes_no and self.config.yes_threshold is not None):
@@ -60,6 +66,8 @@ class ExtractGenerate(AnswerStrategy):
                 short = ""
             elif form is AnswerForm.yes_no:
                 short = "Yes" if parse_yes_no(short) else "No"
+            else:
+                short = insert_marker(short, max(selected, key=lambda s: s.score).n)
         text = with_quote(short or short_answer(form, selected, self.config.yes_threshold), selected)
         if on_token and text:
             on_token(text)

@@ -3,8 +3,12 @@ place, the duration or the amount as written there, and a yes/no verdict from th
 
 from __future__ import annotations
 
+import re
+from itertools import accumulate
+
 from ragtune.documents.models import Chunk
-from ragtune.generation.answer_forms import AnswerForm
+from ragtune.generation.answer_forms import AnswerForm, date_spans
+from ragtune.generation.citations import insert_marker
 from ragtune.generation.strategies.selection import Sentence, quote
 from ragtune.index.graph.config import GraphConfig
 from ragtune.index.graph.extractors.rules import (
@@ -14,6 +18,14 @@ from ragtune.index.graph.extractors.rules import (
     find_governing_law,
     find_money,
 )
+from ragtune.retrieval.post.document_head import HEAD_CHARS, about_document
+
+_NOUN = r"(?:agreement|contract|lease|licen[cs]e|amendment|addendum|plan|indenture|deed|memorandum|terms)"
+_TITLE_LINE = re.compile(rf"^(?!(?:this|the|exhibit|ex)\b)((?:[\w&'.-]+\s+){{0,8}}{_NOUN})"
+                         r"(?:\s+[-\u2013]\s+[\w .&-]{1,30})?$", re.I)
+_CAPS_TITLE = re.compile(r"\b((?:[A-Z][A-Z&-]+[ \t]+){1,6}(?:AGREEMENT|CONTRACT|LEASE|LICENSE|AMENDMENT|PLAN))\b")
+_THIS_TITLE = re.compile(r"\b[Tt]his\s+((?:[A-Z][\w&-]*\s+){1,6}"
+                         r"(?:Agreement|Contract|Lease|License|Licence|Amendment|Plan))\b")
 
 
 def parties(text: str) -> list[str]:
@@ -22,8 +34,58 @@ def parties(text: str) -> list[str]:
     return list(dict.fromkeys(r.source for r in found.relations if r.type == "party_to"))
 
 
+def find_title(text: str) -> str:
+    """A document's name from its opening: a short line naming it ("SERVICING AGREEMENT", "Yield Maintenance
+    Agreement"), else a capitalised run ending in AGREEMENT and the like, else "This <Name> Agreement"."""
+    head = text[:HEAD_CHARS]
+    for line in head.splitlines()[:30]:
+        line = " ".join(line.split())
+        if len(line) <= 100 and (m := _TITLE_LINE.match(line)):
+            return m.group(1)
+    for pattern in (_CAPS_TITLE, _THIS_TITLE):
+        if m := pattern.search(head):
+            return " ".join(m.group(1).split())
+    return ""
+
+
+def read_head(form: AnswerForm, head: str) -> tuple[int, str] | None:
+    """(offset, value): the document's name, parties or date as its opening ``head`` states them."""
+    if form is AnswerForm.title:
+        value = find_title(head)
+        return (head.find(value.split()[0]), value) if value else None
+    if form is AnswerForm.parties:
+        names = parties(head)
+        return (head.find(names[0]), " and ".join(names)) if names else None
+    if form is AnswerForm.date and (dates := date_spans(head)):
+        start, end, _ = dates[0]
+        return start, " ".join(head[start:end].split())
+    return None
+
+
+def document_answer(question: str, form: AnswerForm, chunks: list[Chunk]) -> str:
+    """For a question about the document itself (``about_document``: its name, parties or date), the value its
+    opening (the passages within its first ``HEAD_CHARS`` characters) states, cited to the passage it is in:
+    "April 8, 2020 [1]." ('' when no passage is a document's opening or it states no such value)."""
+    if form not in (AnswerForm.title, AnswerForm.parties, AnswerForm.date) or not about_document(question):
+        return ""
+    openings: dict[str, list[tuple[int, Chunk]]] = {}
+    for n, chunk in enumerate(chunks, start=1):
+        if chunk.start < HEAD_CHARS:
+            openings.setdefault(chunk.doc_source, []).append((n, chunk))
+    for parts in openings.values():
+        parts.sort(key=lambda p: p[1].start)
+        head = "".join(c.text + "\n" for _, c in parts)
+        if found := read_head(form, head):
+            offset, value = found
+            ends = list(accumulate(len(c.text) + 1 for _, c in parts))
+            n = parts[next(i for i, end in enumerate(ends) if offset < end)][0]
+            return insert_marker(value.rstrip("."), n) + "."
+    return ""
+
+
 def read_rules(form: AnswerForm, selected: list[Sentence]) -> str:
-    """The value ``form`` asks for, from the best-scoring sentence that has one ('' when none has)."""
+    """The value ``form`` asks for, from the best-scoring sentence that has one, cited to that sentence's
+    passage ("25 days [1]"; '' when none has)."""
     for sentence in sorted(selected, key=lambda s: -s.score):
         text = sentence.text
         if form is AnswerForm.date:
@@ -40,7 +102,7 @@ def read_rules(form: AnswerForm, selected: list[Sentence]) -> str:
         else:
             values = []
         if values:
-            return values[0]
+            return insert_marker(values[0], sentence.n)
     return ""
 
 
