@@ -34,6 +34,9 @@ class AnswerConfig(BaseModel):
     scorer: str = Field("embedder", description="What scores sentences against the question: embedder (cosine) "
                         "or a cross-encoder (a registry version id, champion, a local folder or hub id).")
     max_sentence_chars: int = Field(600, ge=40, description="Longer sentences are cut at a word boundary.")
+    form_bonus: float = Field(0.3, ge=0, description="Added to the score of a sentence that holds the kind of "
+                              "value the question asks for (a date, a length of time or term, an amount, a "
+                              "governing law, the parties); 0 turns it off.")
     yes_threshold: float | None = Field(
         0.53, description="Yes/no questions: answer Yes when the best sentence scores at least this, else No (no "
         "LLM; 0.53 is the embedder cosine calibrated on CUAD's training contracts, docs/benchmarking.md); None: "

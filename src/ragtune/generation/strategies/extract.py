@@ -21,7 +21,7 @@ class Extract(AnswerStrategy):
         form = detect_form(question)
         text = document_answer(question, form, chunks)
         if not text:
-            selected = self.selector.select(focus or question, chunks)
+            selected = self.selector.select(focus or question, chunks, form)
             text = with_quote(short_answer(form, selected, self.config.yes_threshold), selected)
         if on_token and text:
             on_token(text)

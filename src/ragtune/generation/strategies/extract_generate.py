@@ -55,7 +55,7 @@ class ExtractGenerate(AnswerStrategy):
             if on_token:
                 on_token(text)
             return text
-        selected = self.selector.select(focus or question, chunks)
+        selected = self.selector.select(focus or question, chunks, form)
         short = ""
         if selected and form is not AnswerForm.clause and not (
                 form is AnswerForm.yes_no and self.config.yes_threshold is not None):
