@@ -209,6 +209,7 @@ def test_synthesize_end_to_end(proj):
     assert card["leakage"]["test"]["n_leaked"] == 0 and card["leakage"]["validation"]["n_leaked"] == 0
     assert sum(card["rejections"].values()) == len(load_split(proj, "synth", "rejected"))
     assert load_card(proj, "synth")["seed"] == 0 and card["generator"].startswith("llama_cpp:")
+    assert len(card["warnings"]) == 1 and "fewer than 60" in card["warnings"][0]  # 8 pairs: a tiny test split
     from datasets import load_from_disk
 
     hf = load_from_disk(str(report.path / "hf"))

@@ -102,4 +102,6 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
     out.print(f"Leakage check (cosine >= {leak['threshold']}): {verdict}; test max similarity to train "
               f"{leak['test']['max_similarity']}, validation {leak['validation']['max_similarity']}; "
               f"{leak['removed']} pair(s) removed", highlight=False)
+    for warning in report.get("warnings", []):
+        out.print(f"[yellow]Warning:[/] {warning}", highlight=False)
 

@@ -70,7 +70,8 @@ class SplitConfig(_Strict):
 
     by: Literal["question", "document"] = "question"
     validation: float = Field(0.1, ge=0, lt=1)
-    test: float = Field(0.1, ge=0, lt=1)
+    test: float = Field(0.2, ge=0, lt=1, description="Share of the pairs held out for testing (with the default "
+                        "300 pairs, 60 questions: fewer cannot separate arms by the differences that matter).")
     dedup_threshold: float = Field(0.92, gt=0, le=1, description="Cosine similarity of questions above which the "
                                                                   "later one is a near-duplicate and dropped.")
     leakage_threshold: float = Field(0.85, gt=0, le=1, description="No test or validation question may be this "
@@ -86,7 +87,7 @@ class SplitConfig(_Strict):
 class SynthConfig(_Strict):
     """``ragtune data synth``: how many pairs, from which generators, with which seed."""
 
-    n: int = Field(100, ge=1, description="Pairs wanted (accepted after rating and deduplication).")
+    n: int = Field(300, ge=1, description="Pairs wanted (accepted after rating and deduplication).")
     seed: int = 0
     max_attempts: int = Field(3, ge=1, description="Candidates tried per wanted pair before giving up on it.")
     min_chunk_tokens: int = Field(30, ge=1, description="Chunks shorter than this are not used.")

@@ -90,6 +90,10 @@ def split_config(base: SplitConfig, split_by: str | None) -> SplitConfig:
         raise InputError(f"--split-by {split_by!r}: expected question or document") from None
 
 
+MIN_TEST = 60
+"""Test questions below which ``finish`` warns that the split cannot separate arms by modest differences."""
+
+
 def finish(project: Project, name: str, kind: str, kept: list[QAPair], rejected: list[QAPair],
            split_cfg: SplitConfig, seed: int, extra: dict[str, Any], started: float) -> DatasetReport:
     """Split, check leakage, write the files and the card."""
@@ -100,6 +104,10 @@ def finish(project: Project, name: str, kind: str, kept: list[QAPair], rejected:
         pair.rating = Rating(False, reason)
         rejected.append(pair)
         rejections[reason] += 1
+    n_test = len(result.splits["test"])
+    warnings = [f"the test split has {n_test} questions, fewer than {MIN_TEST}: a benchmark on it can tell apart "
+                f"only large differences (ask for more pairs with --n, or a larger split.test)"] \
+        if split_cfg.test > 0 and n_test < MIN_TEST else []
     card = {"name": name, "kind": kind, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 1), "seed": seed,
             "embedder": project.config.embedder.model, **counts(result.splits), **extra,
@@ -107,7 +115,8 @@ def finish(project: Project, name: str, kind: str, kept: list[QAPair], rejected:
             "split": split_cfg.model_dump(),
             "leakage": {"threshold": split_cfg.leakage_threshold,
                         "removed": sum(r == "leaks_into_train" for _, r in result.removed),
-                        **{s: result.leakage[s].to_dict() for s in ("validation", "test")}}}
+                        **{s: result.leakage[s].to_dict() for s in ("validation", "test")}},
+            "warnings": warnings}
     return DatasetReport(write_dataset(project, name, result.splits, rejected, card), card)
 
 
