@@ -219,6 +219,12 @@ def test_raft_prompts_hold_gold_among_distractors(project):
     assert example["completion"][0]["content"] == f"The laws of the State of Delaware. [{n}]"
     missing = dict(row, chunk_ids=["no-such-chunk"])
     assert PromptBuilder(project, cfg).example(missing, random.Random(0)) is None
+    quoting = SFTConfig(rag=True, raft={"quote": True})
+    target = PromptBuilder(project, quoting).example(row, random.Random(0))["completion"][0]["content"]
+    quote, answer = target.split("\n")
+    assert quote.endswith(f"[{n}]") and "Delaware" in quote and quote.strip('"').split('" [')[0] in " ".join(
+        gold.text.split())  # the gold passage's supporting sentence, verbatim and cited
+    assert answer == "Answer: The laws of the State of Delaware."
 
 
 def test_missing_dataset_and_nothing_to_resume(new_project):

@@ -30,6 +30,9 @@ class RAFTConfig(_Strict):
     p_gold: float = Field(1.0, ge=0, le=1, description="Share of prompts that hold the gold chunks (RAFT's P); "
                           "the others keep the answer but only distractors, which trains recall of the facts.")
     cite: bool = Field(True, description="Append the gold passages' [n] markers to the target answer.")
+    quote: bool = Field(False, description="Targets first quote the gold passage's sentence that best supports the "
+                        "answer, cited, then give the answer (RAFT's quote-then-answer), as the extract strategy "
+                        "answers.")
 
 
 class SFTConfig(_Strict):

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.datasets.beir import read_jsonl
+from ragtune.documents.chunkers.base import sentences
+from ragtune.documents.models import Chunk
 from ragtune.errors import InputError
+from ragtune.generation.citations import content_words
 from ragtune.generation.llms.base import Message
 from ragtune.generation.prompts import NO_ANSWER, grounded_messages
 from ragtune.training.config import SFTConfig
@@ -51,6 +54,19 @@ def strip_citations(text: str) -> str:
     return _MARKERS.sub("", text).strip()
 
 
+def supporting_sentence(answer: str, passages: list[tuple[int, Chunk]]) -> tuple[int, str]:
+    """(passage number, sentence): the sentence of the numbered passages sharing the most of the answer's
+    content words (the first on ties), white space folded."""
+    wanted = content_words(answer)
+    best = (-1, passages[0][0], " ".join(passages[0][1].text.split()))
+    for n, chunk in passages:
+        for start, end in sentences(chunk.text, (0, len(chunk.text))):
+            text = " ".join(chunk.text[start:end].split())
+            if text and (overlap := len(wanted & content_words(text))) > best[0]:
+                best = (overlap, n, text)
+    return best[1], best[2]
+
+
 class PromptBuilder:
     """Builds the prompts of one training mode. Closed-book: system prompt + question. RAG: the grounded prompt
     ``ask`` uses, over the gold chunks and ``raft.distractors`` chunks retrieved for the question."""
@@ -83,9 +99,14 @@ class PromptBuilder:
             with_gold = bool(gold) and rng.random() < raft.p_gold
             chunks = distractors + (gold if with_gold else [])
             rng.shuffle(chunks)
-            if with_gold and raft.cite and answer != NO_ANSWER:
+            if with_gold and answer != NO_ANSWER:
                 gold_set = {c.id for c in gold}
-                answer += " " + "".join(f"[{i}]" for i, c in enumerate(chunks, start=1) if c.id in gold_set)
+                numbers = [i for i, c in enumerate(chunks, start=1) if c.id in gold_set]
+                if raft.quote:
+                    n, sentence = supporting_sentence(answer, [(i, chunks[i - 1]) for i in numbers])
+                    answer = f'"{sentence}" [{n}]\nAnswer: {answer}'
+                elif raft.cite:
+                    answer += " " + "".join(f"[{i}]" for i in numbers)
             prompt = grounded_messages(row["question"], chunks)
         return {"id": str(row.get("id", "")), "prompt": prompt,
                 "completion": [{"role": "assistant", "content": answer}]}
