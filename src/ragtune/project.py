@@ -96,7 +96,7 @@ class Project:
     @cached_property
     def feedback(self):
         """The feedback store (``.ragtune/feedback.db``): answers shown and the feedback on them."""
-        from ragtune.datasets.feedback import FeedbackStore
+        from ragtune.feedback.store import FeedbackStore
 
         return FeedbackStore(self.workdir / "feedback.db")
 

@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
-from ragtune.datasets.feedback import Feedback, FeedbackStore, StoredAnswer, normalize_question
 from ragtune.errors import InputError
+from ragtune.feedback.records import Feedback, StoredAnswer, normalize_question
+from ragtune.feedback.store import FeedbackStore
 
 if TYPE_CHECKING:
     from ragtune.generation.llms.base import LLM

@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragtune.datasets.feedback import normalize_question
 from ragtune.errors import InputError, ModelError
+from ragtune.feedback.records import normalize_question
 from ragtune.training.config import LoopConfig
 from ragtune.training.data import PromptBuilder, dataset_folder, read_split
 from ragtune.training.evaluate import means, score_answers
