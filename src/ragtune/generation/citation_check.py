@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragtune.documents.models import Chunk
-from ragtune.generation.citations import content_words
+from ragtune.text import content_words
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"])")
 _MARKER = re.compile(r"\[(\d{1,2})\]")

@@ -8,14 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragtune.documents.models import Chunk
+from ragtune.text import content_words
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _SENTENCE = re.compile(r"(?<=[A-Za-z)\"'\u201d][.!?])\s+")
-_WORD = re.compile(r"[A-Za-z0-9]{3,}")
-_STOP = frozenset(
-    "the and for that this with are was were from have has had not but shall will which any its into such "
-    "other than then there their them they what when who how under upon each all may been being".split()
-)
 
 
 @dataclass
@@ -24,10 +20,6 @@ class Citation:
     source: str
     page: int | None
     chunk_id: str
-
-
-def content_words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)} - _STOP
 
 
 def attribute(answer: str, chunks: Sequence[Chunk], min_overlap: float = 0.5) -> str:

@@ -15,14 +15,14 @@ from ragtune.index.store import Store
 from ragtune.models import model_dir
 
 if TYPE_CHECKING:
-    from ragtune.training.registry import ModelRegistry
+    from ragtune.model_registry import ModelRegistry
 
 
 def resolve_embedder(name: str, registry: ModelRegistry | None = None) -> tuple[str, str]:
     """(folder, identity) of an embedder: a model registry version (``v3``, ``champion``), an installed model
     package, a folder or a hub id. The identity keys embedding caches and indexes, so changing the model (or the
     version ``champion`` points to) re-embeds instead of mixing vectors of two models."""
-    from ragtune.training.registry import is_version_ref, version_identity
+    from ragtune.model_registry import is_version_ref, version_identity
 
     if not is_version_ref(name):
         return model_dir(name, marker="modules.json"), name

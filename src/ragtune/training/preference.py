@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ragtune.errors import InputError
+from ragtune.model_registry import ADAPTER, ModelVersion
 from ragtune.training.config import PreferenceConfig
-from ragtune.training.registry import ADAPTER, ModelRegistry, ModelVersion
 from ragtune.training.sft import LoRASFT, OnProgress, _last_checkpoint, _noop, _step_of
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.training.resources import TrainingResources
 
 CHAMPION = "champion"
 _REPORTED = ("train_loss", "rewards/accuracies", "rewards/margins", "rewards/chosen", "rewards/rejected", "kl")
@@ -50,18 +50,18 @@ class PreferenceTuner:
 
     kind: ClassVar[str]
 
-    def __init__(self, project: Project, config: PreferenceConfig | None = None) -> None:
-        self.project = project
-        self.config = config or getattr(project.config.training, self.kind)
-        self.registry = ModelRegistry(project.workdir)
-        self.sft = LoRASFT(project)  # the base model, the prompt format and the finishing steps
+    def __init__(self, resources: TrainingResources, config: PreferenceConfig | None = None) -> None:
+        self.resources = resources
+        self.config = config or getattr(resources.training, self.kind)
+        self.registry = resources.registry
+        self.sft = LoRASFT(resources)  # the base model, the prompt format and the finishing steps
 
     # data
     def rows(self, after_id: int | None = None, until_id: int | None = None) -> list[dict[str, Any]]:
         """This method's export of the feedback in the window, in the closed-book prompt format."""
         from ragtune.datasets.exports import feedback_dataset
 
-        rows = feedback_dataset(self.project.feedback, self.kind, after_id=after_id, until_id=until_id,
+        rows = feedback_dataset(self.resources.feedback(), self.kind, after_id=after_id, until_id=until_id,
                                 source=self.config.source, with_context=self.config.with_context)
         system = {"role": "system", "content": self.sft.config.system_prompt}
         return [{**r, "prompt": r["prompt"] if r["prompt"][0]["role"] == "system" else [system, *r["prompt"]]}
@@ -151,13 +151,13 @@ class PreferenceTuner:
         """GGUF LoRA export for llama_cpp and optional scoring, through the SFT trainer's finishing steps (the
         merged folder is made on demand by `ragtune models export`)."""
         sft = self.sft.config.model_copy(update={"merge": False, "export_gguf": True, "evaluate": evaluate})
-        return LoRASFT(self.project, sft).finish(version, report)
+        return LoRASFT(self.resources, sft).finish(version, report)
 
     def _eval_folder(self) -> Path | None:
         from ragtune.training.data import dataset_folder
 
         try:
-            folder = dataset_folder(self.project, self.sft.config.dataset)
+            folder = dataset_folder(self.resources.workdir, self.sft.config.dataset)
         except InputError:
             return None
         return folder if (folder / "test.jsonl").is_file() else None

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import InputError
+from ragtune.model_registry import ADAPTER, ModelVersion
 from ragtune.training.config import SFTConfig
 from ragtune.training.data import SPLITS, PromptBuilder, dataset_folder, read_split
-from ragtune.training.registry import ADAPTER, ModelRegistry, ModelVersion
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.training.resources import TrainingResources
 
 # (phase, completed, total, info): phases "examples", "train", "merge", "export", "evaluate"
 OnProgress = Callable[[str, int, int | None, dict[str, Any]], None]
@@ -73,19 +73,19 @@ class LoRASFT:
 
     kind = "sft"
 
-    def __init__(self, project: Project, config: SFTConfig | None = None) -> None:
-        self.project = project
-        self.config = config or project.config.training.sft
-        self.registry = ModelRegistry(project.workdir)
+    def __init__(self, resources: TrainingResources, config: SFTConfig | None = None) -> None:
+        self.resources = resources
+        self.config = config or resources.training.sft
+        self.registry = resources.registry
 
     # the base model
     @property
     def base_model(self) -> str:
-        return self.config.base_model or self.project.config.llm.model
+        return self.config.base_model or self.resources.llm_config.model
 
     @property
     def base_gguf_file(self) -> str | None:
-        return None if self.config.base_model else self.project.config.llm.gguf_file
+        return None if self.config.base_model else self.resources.llm_config.gguf_file
 
     def base_dir(self) -> str:
         """A transformers-loadable folder (or hub id) of the base model; GGUF bases are dequantised once."""
@@ -98,7 +98,7 @@ class LoRASFT:
         return self.registry.root / "runs"
 
     def _request(self, parent: str | None) -> dict[str, Any]:
-        folder = dataset_folder(self.project, self.config.dataset)
+        folder = dataset_folder(self.resources.workdir, self.config.dataset)
         hashes = {s: _sha256(folder / f"{s}.jsonl") for s in SPLITS if (folder / f"{s}.jsonl").is_file()}
         return {"kind": self.kind, "config": self.config.model_dump(mode="json"), "base_model": self.base_model,
                 "base_gguf_file": self.base_gguf_file, "parent": parent, "dataset_dir": str(folder),
@@ -177,7 +177,7 @@ class LoRASFT:
         from ragtune.generation.llms.transformers import hf_model_dir
 
         folder = Path(request["dataset_dir"])
-        builder = PromptBuilder(self.project, self.config)
+        builder = PromptBuilder(self.resources, self.config)
         tokenizer = AutoTokenizer.from_pretrained(hf_model_dir(request["base_model"], request["base_gguf_file"]))
         counts: dict[str, int] = {}
         for split in ("train", "validation"):
@@ -215,18 +215,18 @@ class LoRASFT:
         cfg, warnings = self.config, []
         if cfg.merge:
             report("merge", 0, 1, {})
-            export_version(self.project, version.id, "merged")
+            export_version(self.registry, version.id, "merged")
             report("merge", 1, 1, {})
         if cfg.export_gguf:
             base_is_gguf = resolve_gguf(version.config["base_gguf_file"] or version.config["base_model"]) is not None
             report("export", 0, 1, {})
             try:
-                export_version(self.project, version.id, "lora" if base_is_gguf else "gguf")
+                export_version(self.registry, version.id, "lora" if base_is_gguf else "gguf")
             except ModelError as e:
                 warnings.append(f"GGUF export failed, so llama_cpp cannot serve {version.id} yet: {e}")
             report("export", 1, 1, {})
         if cfg.evaluate and not warnings:
-            evaluate_version(self.project, version.id, on_progress=report)
+            evaluate_version(self.resources, version.id, on_progress=report)
         return warnings
 
 
@@ -300,7 +300,7 @@ def _threads(cfg: SFTConfig) -> int:
 
 
 def _sha256(path: Path) -> str:
-    from ragtune.training.registry import sha256_file
+    from ragtune.model_registry import sha256_file
 
     return sha256_file(path)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from ragtune.evaluation.metrics.base import Metric, Sample, metrics
-from ragtune.generation.citations import content_words
+from ragtune.text import content_words
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
