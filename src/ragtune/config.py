@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 CONFIG_FILE = "ragtune.yaml"
 M = TypeVar("M", bound=BaseModel)
@@ -39,10 +39,22 @@ class HypotheticalQuestionsConfig(Strict):
     max_tokens: int = Field(96, ge=8)
 
 
-class StoreConfig(Strict):
-    """Where chunks and vectors live. ``sqlite``: one SQLite file with the sqlite-vec extension."""
+STORE_BACKENDS = ("sqlite",)
 
-    backend: Literal["sqlite"] = "sqlite"
+
+class StoreConfig(Strict):
+    """Where chunks and vectors live. ``sqlite``: one SQLite file with the sqlite-vec extension (the only backend
+    until the scale-out work adds others)."""
+
+    backend: str = "sqlite"
+
+    @field_validator("backend")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in STORE_BACKENDS:
+            raise ValueError(f"store backend {value!r} is not supported; this ragtune has only "
+                             f"{', '.join(STORE_BACKENDS)} (one SQLite file with sqlite-vec)")
+        return value
 
 
 class RetrievalConfig(Strict):

@@ -127,9 +127,11 @@ class Project:
     # components, built on first use so that commands import only what they need
     @cached_property
     def store(self):
+        """The index of chunks and vectors, by ``store.backend`` (validated: only ``sqlite`` exists)."""
         from ragtune.index.sqlite_store import SQLiteStore
 
-        return SQLiteStore(self.workdir / "index.db", self.embedder.identity)
+        backends = {"sqlite": lambda: SQLiteStore(self.workdir / "index.db", self.embedder.identity)}
+        return backends[self.config.store.backend]()
 
     @cached_property
     def registry(self):

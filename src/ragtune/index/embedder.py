@@ -41,7 +41,7 @@ class Embedder:
 
     @property
     def model(self):
-        return _load(self.path, self.config.device)
+        return load_sentence_transformer(self.path, self.config.device)
 
     @property
     def dimension(self) -> int:
@@ -80,7 +80,7 @@ class Embedder:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, device: str):
+def load_sentence_transformer(path: str, device: str):
     """One loaded model per (path, device) and process, shared by all projects."""
     from sentence_transformers import SentenceTransformer
 

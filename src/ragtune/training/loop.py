@@ -27,7 +27,7 @@ from ragtune.training.config import LoopConfig
 from ragtune.training.data import PromptBuilder, dataset_folder, read_split
 from ragtune.training.evaluate import means, score_answers
 from ragtune.training.gate import decide
-from ragtune.training.sft import OnProgress, _noop
+from ragtune.training.sft import OnProgress, no_progress
 
 if TYPE_CHECKING:
     from ragtune.training.resources import TrainingResources
@@ -113,7 +113,7 @@ class FeedbackLoop:
     # the loop
     def run(self, rounds: int = 3, on_progress: OnProgress | None = None) -> LoopResult:
         """Up to ``rounds`` rounds; stops early when no new feedback arrives (within ``wait_s``)."""
-        report = on_progress or _noop
+        report = on_progress or no_progress
         result = LoopResult()
         for _ in range(rounds):
             state = self.history()

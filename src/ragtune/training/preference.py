@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ragtune.errors import InputError
 from ragtune.model_registry import ADAPTER, ModelVersion
 from ragtune.training.config import PreferenceConfig
-from ragtune.training.sft import LoRASFT, OnProgress, _last_checkpoint, _noop, _step_of
+from ragtune.training.sft import LoRASFT, OnProgress, checkpoint_step, last_checkpoint, no_progress
 
 if TYPE_CHECKING:
     from ragtune.training.resources import TrainingResources
@@ -96,7 +96,7 @@ class PreferenceTuner:
             on_progress: OnProgress | None = None) -> TuneResult:
         """Train, register, export and (optionally) score a new version. ``rows`` default to the export of all
         feedback; ``feedback`` describes their window (recorded in the version's config)."""
-        report = on_progress or _noop
+        report = on_progress or no_progress
         if resume:
             run_dir = self._interrupted_run()
             request = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
@@ -119,13 +119,13 @@ class PreferenceTuner:
             (run_dir / "train.jsonl").write_text(data, encoding="utf-8")
             (run_dir / "run.json").write_text(json.dumps(request, indent=2), encoding="utf-8")
         trainer = self.build_trainer(run_dir, request, report)
-        last = _last_checkpoint(run_dir / "checkpoints") if resume else None
+        last = last_checkpoint(run_dir / "checkpoints") if resume else None
         t0 = time.perf_counter()
         output = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - t0
         logs = [h for h in trainer.state.log_history if "loss" in h]
         result = TuneResult(None, examples=len(trainer.train_dataset), feedback=request["feedback"])
-        result.train = {"steps": trainer.state.global_step, "resumed_from": _step_of(last),
+        result.train = {"steps": trainer.state.global_step, "resumed_from": checkpoint_step(last),
                         "train_loss": round(output.training_loss, 4), "seconds": round(seconds, 1),
                         **{k: round(float(logs[-1][k]), 4) for k in _REPORTED[1:] if logs and k in logs[-1]}}
         staging = run_dir / "version"
@@ -178,7 +178,7 @@ class PreferenceTuner:
         from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, set_seed
 
         from ragtune.generation.llms.transformers import hf_model_dir
-        from ragtune.training.sft import _progress_callback, default_threads, pick_precision
+        from ragtune.training.sft import default_threads, pick_precision, progress_callback
 
         cfg, parent = self.config, request["parent"]
         set_seed(cfg.seed)
@@ -204,7 +204,8 @@ class PreferenceTuner:
             save_steps=cfg.save_steps, save_total_limit=2, logging_steps=1, report_to=[], disable_tqdm=True,
             dataloader_num_workers=0,
         )
-        trainer = self.trl_trainer(model, args, train, tokenizer, peft_config, [_progress_callback(report or _noop)])
+        callbacks = [progress_callback(report or no_progress)]
+        trainer = self.trl_trainer(model, args, train, tokenizer, peft_config, callbacks)
         trainer.remove_callback(PrinterCallback)
         return trainer
 

@@ -31,7 +31,7 @@ OnProgress = Callable[[str, int, int | None, dict[str, Any]], None]
 VALIDATION = ("validation", "dev")  # the first split found is the validation split
 
 
-def _noop(phase: str, completed: int, total: int | None, info: dict[str, Any]) -> None:
+def no_progress(phase: str, completed: int, total: int | None, info: dict[str, Any]) -> None:
     pass
 
 
@@ -244,7 +244,7 @@ class RetrievalTuner:
 
         from ragtune.training.sft import default_threads
 
-        report = on_progress or _noop
+        report = on_progress or no_progress
         cfg = self.config
         data = load_retrieval_data(self.resources, cfg.dataset)
         base_dir, parent = self.base()
@@ -256,7 +256,7 @@ class RetrievalTuner:
         run_dir.mkdir(parents=True)
         trainer, examples = self.build(data, negatives, base_dir, run_dir)
         trainer.remove_callback(PrinterCallback)
-        trainer.add_callback(_progress_callback(report))
+        trainer.add_callback(progress_callback(report))
         evaluation: dict[str, Any] = {}
         if cfg.evaluate and data.validation:
             evaluation = {"split": data.validation, "queries": len(data.qrels[data.validation]),
@@ -341,12 +341,12 @@ def quiet_trainer(trainer_cls: type) -> type:
 
 def load_encoder(path: str):
     """A SentenceTransformer from a local folder (cached per process, like the project's embedder)."""
-    from ragtune.index.embedder import _load
+    from ragtune.index.embedder import load_sentence_transformer
 
-    return _load(path, "cpu")
+    return load_sentence_transformer(path, "cpu")
 
 
-def _progress_callback(report: OnProgress):
+def progress_callback(report: OnProgress):
     """A TrainerCallback reporting steps, loss and learning rate."""
     from transformers import TrainerCallback
 
