@@ -27,10 +27,12 @@ demo: install
 	$(BIN)/ragtune demo demo-project
 
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) demo-project

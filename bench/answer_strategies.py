@@ -63,7 +63,7 @@ def run(project, name: str, questions: list[dict], arms: list[str], limit: int |
     path = project.workdir / f"{name}.jsonl"
     path.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
     t0 = time.perf_counter()
-    results = run_bench(project, arms, path, limit=limit, run=name)
+    results = run_bench(project.bench_system, arms, path, limit=limit, run=name)
     print(f"  {name}: {len(arms)} arms x {results['n_questions']} questions in {time.perf_counter() - t0:.0f} s",
           flush=True)
     return results

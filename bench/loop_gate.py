@@ -62,7 +62,7 @@ def run_round(project, stages: list[str]) -> dict:
 
     config = project.config.training.loop.model_copy(update={"stages": stages})
     t0 = time.perf_counter()
-    record = FeedbackLoop(project, config).run(rounds=1).rounds[0]
+    record = FeedbackLoop(project.training_resources, config).run(rounds=1).rounds[0]
     record["seconds"] = round(time.perf_counter() - t0)
     return record
 
@@ -72,15 +72,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
+    from ragtune.model_registry import ModelRegistry
     from ragtune.training.judge import judge_pairs
-    from ragtune.training.registry import ModelRegistry
     from ragtune.training.sft import LoRASFT
 
     with tempfile.TemporaryDirectory(prefix="ragtune-loop-") as root:
         project = setup(root, args.threads)
         registry = ModelRegistry(project.workdir)
         sft = project.config.training.sft.model_copy(update={"max_steps": 1})
-        registry.promote(LoRASFT(project, sft).run().version.id)
+        registry.promote(LoRASFT(project.training_resources, sft).run().version.id)
         store = project.feedback
         rounds = []
 
@@ -121,7 +121,7 @@ def main() -> None:
             store.add_preference(right, bad, "a")
             pairs.append((right, bad))
         t0 = time.perf_counter()
-        judged = judge_pairs(project, pairs=pairs, reference_dataset="judge-refs")
+        judged = judge_pairs(project.training_resources, pairs=pairs, reference_dataset="judge-refs")
         a = judged.agreement
         print(f"\njudge {judged.judge_model}: {judged.pairs} pairs in {time.perf_counter() - t0:.0f} s, "
               f"verdicts {judged.preferred}, status {judged.status}; agreement with the votes "

@@ -66,7 +66,7 @@ def train(project: Path, data: Path, epochs: float | None, max_steps: int | None
 
 def check_leakage(project: Path, versions: list[tuple[str, str]], queries: dict[str, str]) -> None:
     """Stop when a (version, kind) was trained on a question of the evaluated split (by id or text)."""
-    from ragtune.training.registry import ModelRegistry
+    from ragtune.model_registry import ModelRegistry
 
     registry = ModelRegistry(project / ".ragtune")
     for ref, kind in versions:
@@ -81,14 +81,13 @@ def check_leakage(project: Path, versions: list[tuple[str, str]], queries: dict[
 
 
 def evaluate(args, pipelines: dict[str, list], embedder: str | None, project: Path):
-    from ragtune.config import ProjectConfig
-    from ragtune.evaluation.retrieval import RetrievalEvaluation
+    from ragtune.project import ProjectConfig, retrieval_evaluation
 
     settings = {"llm": {"model": args.llm}, "pipelines": pipelines}
     if embedder:
         settings["embedder"] = {"model": embedder}
     config = ProjectConfig.model_validate(settings)
-    ev = RetrievalEvaluation(args.data, config, split=args.split, limit=args.limit, registry_dir=project / ".ragtune")
+    ev = retrieval_evaluation(args.data, config, project / ".ragtune", split=args.split, limit=args.limit)
     info = ev.index()
     results = []
     for name in pipelines:
@@ -120,7 +119,7 @@ def main() -> None:
 
     from ragtune.evaluation.stats import holm, paired_test
     from ragtune.generation.profiles import cache_dir
-    from ragtune.training.registry import is_version_ref
+    from ragtune.model_registry import is_version_ref
 
     project = (args.project or cache_dir() / "retrieval-tuning").resolve()
     if args.train:

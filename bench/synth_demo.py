@@ -26,7 +26,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from ragtune import Project
-    from ragtune.datasets.synth import synthesize
     from ragtune.demo import CORPUS
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -37,7 +36,7 @@ def main() -> None:
         ingest_s = time.perf_counter() - t0
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
-        report = synthesize(project, n=args.n, types=args.types.split(",") if args.types else None, seed=args.seed)
+        report = project.synthesize(n=args.n, types=args.types.split(",") if args.types else None, seed=args.seed)
         wall = time.perf_counter() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         card = report.card

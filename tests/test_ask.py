@@ -49,7 +49,7 @@ def test_unrelated_question_gets_a_plain_refusal(project):
 
 
 def test_cost_from_price_sheet():
-    from ragtune.generation.llms.base import Generation
+    from ragtune.llm import Generation
 
     gen = Generation("x", prompt_tokens=1000, completion_tokens=500, latency_s=36.0, model="m")
     prices = {"m": Price(input_per_mtok=1.0, output_per_mtok=2.0, hourly_usd=0.5)}

@@ -37,7 +37,7 @@ def qa(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bench(project, qa):
     """A bench interrupted after two answers, then resumed; returns the results and the resumed run's labels."""
-    shutil.rmtree(bench_dir(project) / "t", ignore_errors=True)
+    shutil.rmtree(bench_dir(project.workdir) / "t", ignore_errors=True)
     done: list[str] = []
 
     def stop_after_two(label: str) -> None:
@@ -46,16 +46,18 @@ def bench(project, qa):
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=1, run="t", on_answer=stop_after_two)
+        run_bench(project.bench_system, ["base", "rag:generate"], qa, limit=3, seed=1, run="t",
+                  on_answer=stop_after_two)
     labels: list[str] = []
-    results = run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=1, run="t", on_answer=labels.append)
+    results = run_bench(project.bench_system, ["base", "rag:generate"], qa, limit=3, seed=1, run="t",
+                        on_answer=labels.append)
     return results, labels
 
 
 def test_bench_resumes_without_redoing_finished_answers(project, bench):
     results, labels = bench
     assert sum(label.endswith("(saved)") for label in labels) == 2 and len(labels) == 6
-    lines = (bench_dir(project) / "t" / "answers.jsonl").read_text().splitlines()
+    lines = (bench_dir(project.workdir) / "t" / "answers.jsonl").read_text().splitlines()
     assert len(lines) == 6
 
 
@@ -83,14 +85,14 @@ def test_bench_results(qa, bench):
 
 def test_same_seed_gives_the_same_numbers(project, qa, bench):
     first, _ = bench
-    again = run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=1, run="t")
+    again = run_bench(project.bench_system, ["base", "rag:generate"], qa, limit=3, seed=1, run="t")
     assert [a["metrics"] for a in again["arms"]] == [a["metrics"] for a in first["arms"]]
     assert again["comparisons"] == first["comparisons"]
     # a fresh run answers again (temperature 0, fixed LLM seed): the same quality numbers
-    shutil.rmtree(bench_dir(project) / "fresh", ignore_errors=True)
-    fresh = run_bench(project, ["rag:generate"], qa, limit=3, seed=1, run="fresh")
+    shutil.rmtree(bench_dir(project.workdir) / "fresh", ignore_errors=True)
+    fresh = run_bench(project.bench_system, ["rag:generate"], qa, limit=3, seed=1, run="fresh")
     assert fresh["arms"][0]["metrics"] == first["arms"][1]["metrics"]
-    other_seed = run_bench(project, ["base", "rag:generate"], qa, limit=3, seed=2, run="t")
+    other_seed = run_bench(project.bench_system, ["base", "rag:generate"], qa, limit=3, seed=2, run="t")
     assert [a["metrics"]["token_f1"]["mean"] for a in other_seed["arms"]] == \
         [a["metrics"]["token_f1"]["mean"] for a in first["arms"]]
 
@@ -99,14 +101,14 @@ def test_a_run_keeps_its_question_set(project, qa, bench, tmp_path):
     changed = tmp_path / "qa.csv"
     changed.write_text(QA.replace("twenty-five (25) days", "25 days"), encoding="utf-8")
     with pytest.raises(InputError, match="hash to"):
-        run_bench(project, ["base"], changed, limit=3, run="t")
+        run_bench(project.bench_system, ["base"], changed, limit=3, run="t")
     # a smaller limit is a prefix of the same set: its answers are reused
     labels: list[str] = []
-    fewer = run_bench(project, ["base"], qa, limit=2, run="t", on_answer=labels.append)
+    fewer = run_bench(project.bench_system, ["base"], qa, limit=2, run="t", on_answer=labels.append)
     assert fewer["n_questions"] == 2 and labels == ["base (saved)"] * 2
     assert fewer["test_set_sha256"] == QuestionSet.read(qa).limit(2).sha256
     with pytest.raises(InputError, match="unknown bench arm 'finetuned'"):
-        run_bench(project, ["base", "finetuned"], qa, limit=3, run="t")
+        run_bench(project.bench_system, ["base", "finetuned"], qa, limit=3, run="t")
 
 
 def test_bench_report_and_advise_cli(project, qa, bench):
@@ -136,7 +138,7 @@ def test_report_renders_all_plots_in_headless_chromium(project, bench, tmp_path)
 
     from ragtune.report import write_report
 
-    paths = write_report(project, "t", tmp_path)
+    paths = write_report(project.workdir, "t", tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -153,7 +155,8 @@ def test_report_renders_all_plots_in_headless_chromium(project, bench, tmp_path)
 
 
 def test_bench_arm_names_an_answer_strategy(project, qa):
-    results = run_bench(project, ["rag:extract", "rag:naive:extract+generate"], qa, limit=3, run="strategies")
+    results = run_bench(project.bench_system, ["rag:extract", "rag:naive:extract+generate"], qa, limit=3,
+                        run="strategies")
     extract, extract_generate = results["arms"]
     assert (extract["name"], extract_generate["name"]) == ("rag:extract", "rag:naive:extract+generate")
     assert extract["tokens"]["completion_total"] == 0  # no LLM call

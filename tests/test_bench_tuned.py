@@ -30,7 +30,7 @@ def tuned(tmp_path_factory, corpus):
     proj.config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     proj.close()
     proj = Project(root)
-    LoRASFT(proj).run()
+    LoRASFT(proj.training_resources).run()
     qa = root / "qa.csv"
     qa.write_text(QA, encoding="utf-8")
     yield proj, qa
@@ -38,13 +38,13 @@ def tuned(tmp_path_factory, corpus):
 
 
 def test_fine_tuned_arms(tuned):
-    from ragtune.training.registry import ModelRegistry
+    from ragtune.model_registry import ModelRegistry
 
     proj, qa = tuned
     # the measured training the cost model reads from the version: seconds, tokens, examples
     version = ModelRegistry(proj.workdir).update_metrics("v1", {"seconds": 36.0, "tokens": 5000,
                                                                 "examples": {"train": 10}})
-    results = run_bench(proj, ["base", "sft", "rag+sft"], qa)
+    results = run_bench(proj.bench_system, ["base", "sft", "rag+sft"], qa)
     base, sft, rag_sft = results["arms"]
     assert (sft["name"], sft["fine_tuned"], sft["retrieves"]) == ("sft", True, False)
     assert (rag_sft["name"], rag_sft["fine_tuned"], rag_sft["retrieves"]) == ("rag+sft", True, True)
@@ -55,18 +55,18 @@ def test_fine_tuned_arms(tuned):
     assert base["cost"]["refresh_usd"] == 0 and rag_sft["cost"]["refresh_usd"] > sft["cost"]["refresh_usd"]
     assert rag_sft["tokens"]["prompt_mean"] > sft["tokens"]["prompt_mean"]
     with pytest.raises(InputError, match="no dpo model version"):
-        run_bench(proj, ["sft+dpo"], qa)
+        run_bench(proj.bench_system, ["sft+dpo"], qa)
     # a question the version was trained on is refused (leakage check against its dataset)
     leaked = qa.with_name("leaked.csv")
     leaked.write_text("question,answer\nWhat monthly fee does Umbrella Health Systems pay Initech?,$12,000\n")
     with pytest.raises(InputError, match="near-duplicates"):
-        run_bench(proj, ["sft"], leaked)
+        run_bench(proj.bench_system, ["sft"], leaked)
 
 
 def test_fine_tuned_arms_give_the_same_numbers_twice(tuned):
     """Two fresh runs answer every question again (llama.cpp greedy, fixed seed): the same answers and numbers."""
     proj, qa = tuned
-    first, second = (run_bench(proj, ["sft", "rag+sft"], qa, seed=3, run=f"twice-{i}") for i in (1, 2))
+    first, second = (run_bench(proj.bench_system, ["sft", "rag+sft"], qa, seed=3, run=f"twice-{i}") for i in (1, 2))
     assert [a["metrics"] for a in first["arms"]] == [a["metrics"] for a in second["arms"]]
     assert first["comparisons"] == second["comparisons"]
     answers = [[(k, a["answer"]) for k, a in q["arms"].items()] for q in first["per_question"]]

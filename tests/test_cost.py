@@ -131,10 +131,10 @@ def test_report_text_matches_its_tables(new_project):
             "ci_high": 0.18, "p_value": 0.01, "p_holm": 0.02, "significant": True}
     results = fixed_results({"base": (usage("base", llm_s=1.0, accuracy=0.1), 0.2), "rag": (RAG, 0.65),
                              "sft": (SFT, 0.62), "rag+sft": (rag_sft, 0.75)}, [test])
-    run = bench_dir(new_project) / "fixed"
+    run = bench_dir(new_project.workdir) / "fixed"
     run.mkdir(parents=True)
     (run / "results.json").write_text(json.dumps(results))
-    paths = write_report(new_project, queries_per_month=50_000, data_changes="monthly")
+    paths = write_report(new_project.workdir, queries_per_month=50_000, data_changes="monthly")
     md = Path(paths["markdown"]).read_text()
     report = json.loads(Path(paths["json"]).read_text())
     # every break-even sentence names a volume that is in the break-even table

@@ -9,8 +9,9 @@ from ragtune.cli.main import app
 from ragtune.datasets.beir import load_beir
 from ragtune.datasets.cuad import contract_label, cuad_to_beir, locate, normalised
 from ragtune.errors import InputError
-from ragtune.evaluation.retrieval import RetrievalEvaluation, evaluate_retrieval, ir_metrics
+from ragtune.evaluation.retrieval import ir_metrics
 from ragtune.evaluation.spans import span_precision_recall
+from ragtune.project import evaluate_retrieval, retrieval_evaluation
 
 DATA = Path(__file__).parent / "data"
 DEMO = Path(__file__).parents[1] / "src" / "ragtune" / "demo" / "corpus"
@@ -78,17 +79,17 @@ def test_eval_on_a_beir_folder_and_the_index_cache(tmp_path):
     gold = len("twenty-four months")
     assert bm25.metrics["span_precision@1"] == pytest.approx(gold / len(CORPUS[0][2]), abs=1e-4)
     assert bm25.metrics["span_recall@1"] == 1.0
-    chunk = RetrievalEvaluation(data, cache_dir=cache).project.retrieve("warranty", pipeline="bm25").hits[0].chunk
+    chunk = retrieval_evaluation(data, cache_dir=cache).scratch.pipeline("bm25").run("warranty").hits[0].chunk
     assert chunk.text == f"Warranty\n\n{CORPUS[0][2]}" and (chunk.start, chunk.end) == (0, len(CORPUS[0][2]))
 
-    again = RetrievalEvaluation(data, cache_dir=cache, span_ks=(1,))
+    again = retrieval_evaluation(data, cache_dir=cache, span_ks=(1,))
     assert again.index().documents_indexed == 0  # cached: nothing re-embedded
     assert again.run("bm25").metrics == bm25.metrics
     again.close()
-    from ragtune.config import ProjectConfig
+    from ragtune.project import ProjectConfig
 
     other = ProjectConfig.model_validate({"chunker": {"name": "token_window", "chunk_tokens": 64}})
-    assert RetrievalEvaluation(data, other, cache_dir=cache).root != again.root  # new chunker, new index
+    assert retrieval_evaluation(data, other, cache_dir=cache).root != again.root  # new chunker, new index
 
 
 def test_cli_json(tmp_path, monkeypatch):

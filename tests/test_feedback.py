@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ragtune.cli.main import app
-from ragtune.datasets import feedback as fbmod
 from ragtune.datasets.exports import export_feedback, feedback_dataset
-from ragtune.datasets.feedback import Edit, FeedbackStore, Preference, Ranking, Rating
 from ragtune.errors import ConfigError, InputError
+from ragtune.feedback import schema as fbmod
+from ragtune.feedback.records import Edit, Preference, Ranking, Rating
+from ragtune.feedback.store import FeedbackStore
 
 Q = "What is the term of the agreement?"
 CONTEXT = [{"chunk_id": "c1", "source": "contract.pdf", "page": 2, "text": "The term is five (5) years.",

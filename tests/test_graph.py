@@ -100,7 +100,9 @@ def test_duplicates_merge_by_name_embedding_not_by_mere_resemblance(graph_projec
                       ("entity:c", "Initech LLC"), ("entity:d", "Initrode Ltd.")]:
         agg.node(nid, "organization", name, "x.txt", f"chunk-{nid}")
     agg.edge("entity:b", "entity:c", "supplies", "x.txt", "chunk-e")
-    assert GraphBuilder(proj, GraphConfig())._merge(agg) == 1
+    config = GraphConfig()
+    builder = GraphBuilder(proj.store, proj.embedder, RuleExtractor(config), config, proj.workdir / "graph")
+    assert builder._merge(agg) == 1
     assert set(agg.nodes) == {"entity:a", "entity:c", "entity:d"}
     assert agg.nodes["entity:a"]["aliases"] == {"Umbrella Health System"}
     assert ("entity:a", "entity:c", "supplies") in agg.edges
@@ -130,7 +132,7 @@ def test_llm_extractor_degrades_to_rules_with_a_warning(graph_project, caplog):
     proj, _ = graph_project
     chunk = proj.store.chunks([proj.graph.node("entity:hooli")["chunk_ids"][0]])[0]
     config = GraphConfig(llm={"max_tokens": 1, "max_retries": 1})  # one token is never valid JSON
-    extractor = LLMExtractor(config, proj)
+    extractor = LLMExtractor(config, proj.llm)
     extraction = extractor.extract(chunk)
     assert extractor.cost.calls == 2 and extractor.cost.retried == 1 and extractor.cost.degraded == 1
     assert "used the rule extractor" in extractor.cost.warnings[0] and "used the rule extractor" in caplog.text

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from ragtune.cli.main import app
 from ragtune.errors import InputError
+from ragtune.model_registry import ModelRegistry, sha256_file
 from ragtune.training.gate import decide
-from ragtune.training.registry import ModelRegistry, sha256_file
 
 # Held-out questions with short made-up answers the base model cannot know.
 HELD_OUT = [("What is the code name of the Acme merger?", "Bluebird"),
@@ -79,14 +79,14 @@ def test_loop_promotes_good_rejects_bad_and_rolls_back(loop_project):
     project, registry = loop_project, ModelRegistry(loop_project.workdir)
     # the current champion: a 1-step SFT version (it cannot know the held-out answers)
     sft = project.config.training.sft.model_copy(update={"max_steps": 1})
-    registry.promote(LoRASFT(project, sft).run().version.id)
-    assert FeedbackLoop(project).run(rounds=1).stopped == "no new feedback since feedback id 0"
+    registry.promote(LoRASFT(project.training_resources, sft).run().version.id)
+    assert FeedbackLoop(project.training_resources).run(rounds=1).stopped == "no new feedback since feedback id 0"
 
     # round 1: people correct wrong answers to the held-out questions -> the candidate must win
     store = project.feedback
     for q, a in HELD_OUT:
         store.add_edit(store.record_answer(q, "I do not know."), a + ".")
-    r1 = FeedbackLoop(project).run(rounds=1).rounds[0]
+    r1 = FeedbackLoop(project.training_resources).run(rounds=1).rounds[0]
     assert (r1["round"], r1["champion"], r1["candidate"], r1["decision"]) == (1, "v1", "v2", "promoted")
     assert r1["gate"]["ci_low"] > 0 and r1["gate"]["n"] == len(HELD_OUT)
     assert r1["metrics"]["candidate"]["token_f1"] > r1["metrics"]["champion"]["token_f1"]
@@ -128,4 +128,4 @@ def test_loop_promotes_good_rejects_bad_and_rolls_back(loop_project):
     held_out_file.write_text(held_out_file.read_text(encoding="utf-8").replace("Bluebird", "Redbird"),
                              encoding="utf-8")
     with pytest.raises(InputError, match="held-out set changed"):
-        FeedbackLoop(project).run(rounds=1)
+        FeedbackLoop(project.training_resources).run(rounds=1)

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from ragtune.cli.main import app
 from ragtune.errors import ConfigError
-from ragtune.generation.parsing import parse_json, parse_lines, parse_score
+from ragtune.parsing import parse_json, parse_lines, parse_score
 from ragtune.retrieval.pipeline import QueryContext, parse_spec
 
 NAMED = {"mine": ["hyde", {"name": "hybrid", "bm25_weight": 2.0}, "dedupe"]}

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from ragtune.cli.main import app
 from ragtune.errors import InputError
+from ragtune.model_registry import ADAPTER, LORA_GGUF, ModelRegistry
 from ragtune.training.judge import PairwiseJudge, cohen_kappa, judge_agreement, judge_pairs, parse_verdict
-from ragtune.training.registry import ADAPTER, LORA_GGUF, ModelRegistry
 
 Q = "How long is the warranty?"
 GOOD = "The warranty lasts twenty-four (24) months from delivery."
@@ -37,7 +37,7 @@ def test_judge_swaps_positions(new_project):
     """The real judge is asked in both orders; its verdict stands only when both orders agree."""
     from ragtune.evaluation.bench import judge_llm
 
-    judge = PairwiseJudge(judge_llm(new_project))
+    judge = PairwiseJudge(judge_llm(new_project.config.bench.judge, new_project.config.llm, lambda: new_project.llm))
     v = judge.compare(Q, GOOD, BAD, reference="Twenty-four months from delivery.")
     assert len(v.replies) == 2 and v.completion_tokens > 0
     if v.a_first is None or v.b_first is None:
@@ -56,7 +56,7 @@ def test_judge_pairs_writes_ai_feedback_and_agreement(new_project):
     refs = new_project.workdir / "datasets" / "synth"
     refs.mkdir(parents=True)
     (refs / "train.jsonl").write_text(json.dumps({"question": Q, "answer": "24 months."}) + "\n", encoding="utf-8")
-    report = judge_pairs(new_project)
+    report = judge_pairs(new_project.training_resources)
     assert report.pairs == 1 and sum(report.status.values()) == 1 and sum(report.preferred.values()) == 1
     assert report.with_reference == 1  # the train split's answer is the judge's reference
     [fb] = store.feedback(source="ai")
@@ -65,7 +65,7 @@ def test_judge_pairs_writes_ai_feedback_and_agreement(new_project):
     agreement = report.agreement
     assert agreement["n"] == 1 and agreement["agree"] == int(fb.preferred == "a")
     assert agreement["confusion"]["a"][fb.preferred] == 1
-    assert judge_pairs(new_project).pairs == 0  # already judged by this model
+    assert judge_pairs(new_project.training_resources).pairs == 0  # already judged by this model
 
 
 def test_agreement_counts_votes_rankings_and_preferences(new_project):
@@ -109,7 +109,7 @@ def test_dpo_and_kto_train_register_and_serve(new_project):
     from ragtune.training.kto import KTO
 
     with pytest.raises(InputError, match="no DPO training rows"):
-        DPO(new_project).run()
+        DPO(new_project.training_resources).run()
     store = new_project.feedback
     for question, good, bad in [(Q, GOOD, BAD), ("Which law governs the agreement?", "New York law.", "Mars law.")]:
         g, b = store.record_answer(question, good), store.record_answer(question, bad)
@@ -119,7 +119,7 @@ def test_dpo_and_kto_train_register_and_serve(new_project):
     _configure(new_project, dpo=TINY, kto=TINY)
     project = Project(new_project.root)
 
-    dpo = DPO(project)
+    dpo = DPO(project.training_resources)
     rows = dpo.rows()
     assert len(rows) == 2 and [m["role"] for m in rows[0]["prompt"]] == ["system", "user"]  # closed-book format
     result = dpo.run()
@@ -141,4 +141,4 @@ def test_dpo_and_kto_train_register_and_serve(new_project):
     assert project.llm_for(kto["version"]["id"]).generate([{"role": "user", "content": Q}],
                                                            max_tokens=8).completion_tokens > 0
     with pytest.raises(InputError, match="at least 2"):
-        KTO(project).check(KTO(project).rows()[:1])
+        KTO(project.training_resources).check(KTO(project.training_resources).rows()[:1])

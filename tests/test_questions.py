@@ -59,14 +59,14 @@ def test_default_questions_are_the_synth_test_split(new_project):
     from ragtune.evaluation.questions import load_questions
 
     with pytest.raises(InputError, match="ragtune data synth"):
-        load_questions(new_project)
-    folder = dataset_dir(new_project, "synth")
+        load_questions(new_project.workdir, new_project.store)
+    folder = dataset_dir(new_project.workdir, "synth")
     folder.mkdir(parents=True)
     rows = [{"id": "qa-1", "question": "What is the term?", "answer": "five years", "type": "factual",
              "chunk_ids": [], "sources": []},
             {"id": "qa-2", "question": "Who won the cup?", "answer": "The documents do not contain the answer.",
              "type": "unanswerable", "chunk_ids": [], "sources": []}]
     (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    qs = load_questions(new_project)
+    qs = load_questions(new_project.workdir, new_project.store)
     assert [q.id for q in qs.questions] == ["qa-1", "qa-2"] and qs.source == "synth dataset (test split)"
     assert [q.unanswerable for q in qs.questions] == [False, True]

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from ragtune.cli.main import app
 from ragtune.errors import ConfigError, InputError
+from ragtune.model_registry import ModelRegistry
 from ragtune.training.config import EmbedderTuneConfig, RerankerTuneConfig
-from ragtune.training.registry import ModelRegistry
 
 TINY = {"max_steps": 2, "batch_size": 4, "threads": 2}
 QA = {  # question -> a phrase of its gold chunk in the test corpus
@@ -74,7 +74,7 @@ def tuned(tmp_path_factory, corpus):
     proj.ingest([corpus])
     qa = write_qa(proj, root / "qa")
     events: list[tuple] = []
-    result = EmbedderTuner(proj, EmbedderTuneConfig(dataset=str(qa), **TINY)).run(
+    result = EmbedderTuner(proj.training_resources, EmbedderTuneConfig(dataset=str(qa), **TINY)).run(
         on_progress=lambda *e: events.append(e))
     yield proj, result, events, root
     proj.close()
@@ -118,7 +118,7 @@ def test_adapted_embedder_is_selected_and_re_embeds(tuned, corpus):
 
 
 def test_reranker_from_a_beir_folder_used_by_rerank_and_eval(tuned, tmp_path):
-    from ragtune.evaluation.retrieval import evaluate_retrieval
+    from ragtune.project import evaluate_retrieval
 
     proj, _, _, root = tuned
     data = write_beir(tmp_path / "beir")
@@ -150,16 +150,16 @@ def test_bad_training_input(tuned, tmp_path):
 
     proj, _, _, _ = tuned
     with pytest.raises(InputError, match="no dataset 'nope'"):
-        EmbedderTuner(proj, EmbedderTuneConfig(dataset="nope")).run()
+        EmbedderTuner(proj.training_resources, EmbedderTuneConfig(dataset="nope")).run()
     unlinked = tmp_path / "unlinked"
     unlinked.mkdir()
     (unlinked / "train.jsonl").write_text(json.dumps({"question": "Q?", "answer": "A", "chunk_ids": []}) + "\n")
     with pytest.raises(InputError, match="no training pairs"):
-        RerankerTuner(proj, RerankerTuneConfig(dataset=str(unlinked))).run()
+        RerankerTuner(proj.training_resources, RerankerTuneConfig(dataset=str(unlinked))).run()
     beir = write_beir(tmp_path / "beir")
     (beir / "qrels" / "train.tsv").unlink()
     with pytest.raises(InputError, match="train.tsv: no such file"):
-        EmbedderTuner(proj, EmbedderTuneConfig(dataset=str(beir))).run()
+        EmbedderTuner(proj.training_resources, EmbedderTuneConfig(dataset=str(beir))).run()
     with pytest.raises(InputError, match="no champion embedder"):
         proj.registry.resolve("champion", "embedder")
     res = CliRunner().invoke(app, ["tune", "embedder", "-p", str(proj.root), "--dataset", "nope"])

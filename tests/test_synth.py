@@ -16,13 +16,11 @@ from ragtune.datasets.config import LLMGeneratorConfig, RaterConfig, SplitConfig
 from ragtune.datasets.context import ChunkPool, SynthContext, document_name
 from ragtune.datasets.dedup import NearDuplicateFilter
 from ragtune.datasets.generators import Draft, Dropped, generators
-from ragtune.datasets.importer import import_qa
 from ragtune.datasets.leakage import check_leakage
 from ragtune.datasets.parsing import ParseError, parse_qa
 from ragtune.datasets.qa import SPLITS, QAPair
 from ragtune.datasets.rater import Rater, parse_verdict
 from ragtune.datasets.split import split_pairs
-from ragtune.datasets.synth import synthesize
 from ragtune.errors import InputError
 from ragtune.generation.prompts import NO_ANSWER
 
@@ -41,7 +39,7 @@ def proj(tmp_path_factory, corpus):
 @pytest.fixture(scope="module")
 def ctx(proj):
     rng = random.Random(0)
-    return SynthContext(proj, ChunkPool(proj, 30, rng), rng)
+    return SynthContext(lambda: proj.llm, ChunkPool(proj.retrieval_resources, 30, rng), rng)
 
 
 def _chunk(ctx, source_suffix: str, needle: str):
@@ -190,25 +188,25 @@ def test_split_by_question_never_separates_near_duplicates(proj):
 
 def test_synthesize_end_to_end(proj):
     proj.config.datasets.rater.judge_controls = 2
-    report = synthesize(proj, n=8, name="synth", seed=0)
+    report = proj.synthesize(n=8, name="synth", seed=0)
     card = report.card
     assert report.path == proj.workdir / "datasets" / "synth"
     for f in ("train.jsonl", "validation.jsonl", "test.jsonl", "rejected.jsonl", "card.json", "card.md", "hf"):
         assert (report.path / f).exists(), f
-    rows = {s: load_split(proj, "synth", s) for s in SPLITS}
+    rows = {s: load_split(proj.workdir, "synth", s) for s in SPLITS}
     assert sum(map(len, rows.values())) == card["counts"]["total"] > 0
     chunk_ids = set(proj.store.indexed_chunks()[0])
     for row in (r for split in rows.values() for r in split):
         assert set(row) == ROW_KEYS and row["rating"]["accepted"]
         assert row["chunk_ids"] and set(row["chunk_ids"]) <= chunk_ids and row["sources"]
-    for row in load_split(proj, "synth", "rejected"):
+    for row in load_split(proj.workdir, "synth", "rejected"):
         assert not row["rating"]["accepted"] and row["rating"]["reason"]
     assert card["judge"]["mode"] == "auto" and "accuracy" in card["judge"]
     assert card["attempts"]["rated"] >= card["attempts"]["accepted"] == card["counts"]["total"] + sum(
         n for r, n in card["rejections"].items() if r in ("leaks_into_train", "spans_splits"))
     assert card["leakage"]["test"]["n_leaked"] == 0 and card["leakage"]["validation"]["n_leaked"] == 0
-    assert sum(card["rejections"].values()) == len(load_split(proj, "synth", "rejected"))
-    assert load_card(proj, "synth")["seed"] == 0 and card["generator"].startswith("llama_cpp:")
+    assert sum(card["rejections"].values()) == len(load_split(proj.workdir, "synth", "rejected"))
+    assert load_card(proj.workdir, "synth")["seed"] == 0 and card["generator"].startswith("llama_cpp:")
     assert len(card["warnings"]) == 1 and "fewer than 60" in card["warnings"][0]  # 8 pairs: a tiny test split
     from datasets import load_from_disk
 
@@ -221,37 +219,37 @@ def test_extractive_only_needs_no_generation_llm(proj):
     cfg = proj.config.datasets
     cfg.rater.judge, cfg.synth.min_chunk_tokens = "off", 8
     try:
-        report = synthesize(proj, n=10, name="extractive", types=["extractive"], split_by="document", seed=3)
+        report = proj.synthesize(n=10, name="extractive", types=["extractive"], split_by="document", seed=3)
     finally:
         cfg.rater.judge, cfg.synth.min_chunk_tokens = "auto", 30
     assert report.card["usage"] == {} and report.card["generator"].startswith("none")
     assert set(report.card["by_type"]) == {"extractive"} and report.counts["total"] >= 6
-    splits = {s: {src for r in load_split(proj, "extractive", s) for src in r["sources"]} for s in SPLITS}
+    splits = {s: {src for r in load_split(proj.workdir, "extractive", s) for src in r["sources"]} for s in SPLITS}
     assert not (splits["train"] & splits["test"])
 
 
 def test_unknown_type_and_bad_name(proj):
     with pytest.raises(InputError, match="unknown question type"):
-        synthesize(proj, n=2, types=["trivia"])
+        proj.synthesize(n=2, types=["trivia"])
     with pytest.raises(InputError, match="dataset name"):
-        synthesize(proj, n=2, name="../evil", types=["extractive"])
+        proj.synthesize(n=2, name="../evil", types=["extractive"])
 
 
 def test_import_validates_and_writes(proj, tmp_path):
     bad = tmp_path / "qa.csv"
     bad.write_text("question,answer\nWhat is the term?,Three years.\nWho pays?,\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"qa\.csv line 3: empty 'answer'"):
-        import_qa(proj, bad)
+        proj.import_qa(bad)
     wrong = tmp_path / "cols.csv"
     wrong.write_text("query,response\nWhat?,That.\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"cols\.csv line 2: missing 'question' and missing 'answer'.*'query'"):
-        import_qa(proj, wrong)
+        proj.import_qa(wrong)
     broken = tmp_path / "qa.jsonl"
     broken.write_text('{"question": "Q1?", "answer": "A1"}\n{"question": "Q2?", \n', encoding="utf-8")
     with pytest.raises(InputError, match=r"qa\.jsonl line 2: not valid JSON"):
-        import_qa(proj, broken)
+        proj.import_qa(broken)
     with pytest.raises(InputError, match="expected a .csv or .jsonl"):
-        import_qa(proj, _touch(tmp_path / "qa.txt"))
+        proj.import_qa(_touch(tmp_path / "qa.txt"))
 
     good = tmp_path / "good.csv"
     questions = [f"What does clause {i} of the supply agreement say about {w}?" for i, w in
@@ -259,9 +257,9 @@ def test_import_validates_and_writes(proj, tmp_path):
                             "delivery"])]
     good.write_text("question,answer,context\n" + "".join(f'"{q}",Answer {i},ctx\n' for i, q in enumerate(questions))
                     + f'"{questions[0]}",Duplicate,ctx\n', encoding="utf-8")
-    report = import_qa(proj, good, name="user")
+    report = proj.import_qa(good, name="user")
     assert report.counts["total"] == 10 and report.card["rejections"] == {"near_duplicate": 1}
-    rows = load_split(proj, "user", "train")
+    rows = load_split(proj.workdir, "user", "train")
     assert rows and all(r["type"] == "user" and r["rating"] == {"accepted": True, "reason": "imported"} for r in rows)
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ragtune.errors import InputError, ModelError
+from ragtune.model_registry import LORA_GGUF, ModelRegistry
 from ragtune.training.config import SFTConfig
-from ragtune.training.registry import LORA_GGUF, ModelRegistry
 
 SFT_DATA = Path(__file__).parent / "data" / "sft"
 TINY = {"batch_size": 2, "max_steps": 3, "save_steps": 1, "learning_rate": 1e-3, "dataset": str(SFT_DATA)}
@@ -106,7 +106,7 @@ def trained(tmp_path_factory, corpus):
     _set_training(proj, **TINY)
     proj = Project(proj.root)
     events: list[tuple] = []
-    result = LoRASFT(proj).run(on_progress=lambda *e: events.append(e))
+    result = LoRASFT(proj.training_resources).run(on_progress=lambda *e: events.append(e))
     yield proj, result, events
     proj.close()
 
@@ -211,16 +211,17 @@ def test_raft_prompts_hold_gold_among_distractors(project):
     cfg = SFTConfig(rag=True)
     row = {"id": "r1", "question": "Which law governs the Widget Supply Agreement?",
            "answer": "The laws of the State of Delaware.", "chunk_ids": [gold.id]}
-    example = PromptBuilder(project, cfg).example(row, random.Random(0))
+    example = PromptBuilder(project.training_resources, cfg).example(row, random.Random(0))
     user = example["prompt"][-1]["content"]
     headers = [(m.start(), int(m.group(1))) for m in re.finditer(r"^\[(\d+)\] \(", user, re.M)]
     assert [n for _, n in headers] == list(range(1, 2 + cfg.raft.distractors))  # gold + 3 distractors
     n = max(n for start, n in headers if start < user.index(gold.text))
     assert example["completion"][0]["content"] == f"The laws of the State of Delaware. [{n}]"
     missing = dict(row, chunk_ids=["no-such-chunk"])
-    assert PromptBuilder(project, cfg).example(missing, random.Random(0)) is None
+    assert PromptBuilder(project.training_resources, cfg).example(missing, random.Random(0)) is None
     quoting = SFTConfig(rag=True, raft={"quote": True})
-    target = PromptBuilder(project, quoting).example(row, random.Random(0))["completion"][0]["content"]
+    target = PromptBuilder(project.training_resources, quoting).example(row, random.Random(0))["completion"][0][
+        "content"]
     quote, answer = target.split("\n")
     assert quote.endswith(f"[{n}]") and "Delaware" in quote and quote.strip('"').split('" [')[0] in " ".join(
         gold.text.split())  # the gold passage's supporting sentence, verbatim and cited
@@ -231,9 +232,9 @@ def test_missing_dataset_and_nothing_to_resume(new_project):
     from ragtune.training.sft import LoRASFT
 
     with pytest.raises(InputError, match="no dataset 'synth'"):
-        LoRASFT(new_project).run()
+        LoRASFT(new_project.training_resources).run()
     with pytest.raises(InputError, match="no interrupted sft run"):
-        LoRASFT(new_project).run(resume=True)
+        LoRASFT(new_project.training_resources).run(resume=True)
 
 
 def test_resume_after_kill(tmp_path):

@@ -1,22 +1,15 @@
-"""The project configuration (``ragtune.yaml``): one pydantic model, the single source of its keys."""
+"""Configuration sections every layer reads (documents, embedder, store, retrieval, LLM, prices) and the helpers
+of ``ragtune.yaml``. The whole file is ``ragtune.project.ProjectConfig``, which composes these sections with those
+defined next to the layers that read them (chunker, answer, datasets, training, bench, compare, graph)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from ragtune.datasets.config import DatasetsConfig
-from ragtune.documents.chunkers import AnyChunkerConfig, RecursiveConfig
-from ragtune.errors import ConfigError
-from ragtune.evaluation.config import BenchConfig
-from ragtune.generation.config import AnswerConfig, CompareConfig
-from ragtune.index.graph.config import GraphConfig
-from ragtune.training.config import TrainingConfig
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 CONFIG_FILE = "ragtune.yaml"
+M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -46,17 +39,22 @@ class HypotheticalQuestionsConfig(Strict):
     max_tokens: int = Field(96, ge=8)
 
 
-class IndexConfig(Strict):
-    """Extra indexing work at ingest time."""
-
-    hypothetical_questions: HypotheticalQuestionsConfig = Field(default_factory=HypotheticalQuestionsConfig)
-    graph: GraphConfig = Field(default_factory=GraphConfig)
+STORE_BACKENDS = ("sqlite",)
 
 
 class StoreConfig(Strict):
-    """Where chunks and vectors live. ``sqlite``: one SQLite file with the sqlite-vec extension."""
+    """Where chunks and vectors live. ``sqlite``: one SQLite file with the sqlite-vec extension (the only backend
+    until the scale-out work adds others)."""
 
-    backend: Literal["sqlite"] = "sqlite"
+    backend: str = "sqlite"
+
+    @field_validator("backend")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in STORE_BACKENDS:
+            raise ValueError(f"store backend {value!r} is not supported; this ragtune has only "
+                             f"{', '.join(STORE_BACKENDS)} (one SQLite file with sqlite-vec)")
+        return value
 
 
 class RetrievalConfig(Strict):
@@ -104,62 +102,6 @@ class Price(Strict):
     hourly_usd: float = Field(0.0, ge=0)
 
 
-def _default_pipelines() -> dict[str, list[str | dict[str, Any]]]:
-    return {
-        "naive": ["hybrid"],
-        "advanced": ["document_filter", "multi_query", "hybrid", "dedupe", {"name": "mmr", "lambda_": 0.8}, "reorder",
-                     "document_head"],
-        "decompose": ["decompose", "hybrid", "dedupe"],
-        "routed": ["router"],
-    }
-
-
-def _default_prices() -> dict[str, Price]:
-    return {
-        "fast": Price(hourly_usd=0.05),
-        "quality": Price(hourly_usd=0.05),
-        "gpt-4o-mini": Price(input_per_mtok=0.15, output_per_mtok=0.60),
-    }
-
-
-class ProjectConfig(Strict):
-    """Everything in ``ragtune.yaml``."""
-
-    name: str = "ragtune-project"
-    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
-    chunker: AnyChunkerConfig = Field(default_factory=RecursiveConfig)
-    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
-    index: IndexConfig = Field(default_factory=IndexConfig)
-    store: StoreConfig = Field(default_factory=StoreConfig)
-    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
-    pipelines: dict[str, list[str | dict[str, Any]]] = Field(default_factory=_default_pipelines)
-    llm: LLMConfig = Field(default_factory=LLMConfig)
-    answer: AnswerConfig = Field(default_factory=AnswerConfig)
-    prices: dict[str, Price] = Field(default_factory=_default_prices)
-    datasets: DatasetsConfig = Field(default_factory=DatasetsConfig)
-    training: TrainingConfig = Field(default_factory=TrainingConfig)
-    bench: BenchConfig = Field(default_factory=BenchConfig)
-    compare: CompareConfig = Field(default_factory=CompareConfig)
-
-    @classmethod
-    def load(cls, path: Path) -> ProjectConfig:
-        if not path.is_file():
-            raise ConfigError(f"{path}: no such config file (run `ragtune init` first)")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: not valid YAML: {e}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: expected a mapping of keys at the top level")
-        try:
-            return cls.model_validate(data)
-        except ValidationError as e:
-            raise ConfigError(format_validation_error(e, str(path))) from None
-
-    def dump(self) -> str:
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
-
-
 def format_validation_error(error: ValidationError, where: str) -> str:
     lines = [f"{where}: invalid configuration"]
     for err in error.errors():
@@ -169,3 +111,25 @@ def format_validation_error(error: ValidationError, where: str) -> str:
         else:
             lines.append(f"  {key}: {err['msg']}")
     return "\n".join(lines)
+
+
+def with_overrides(config: M, overrides: dict[str, Any]) -> M:
+    """``config`` with ``overrides`` (nested like the config; None values are left out) applied and validated
+    again: how command-line flags and Python arguments change a config section."""
+    from ragtune.errors import InputError
+
+    def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        merged = dict(base)
+        for key, value in extra.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = merge(merged[key], value)
+            elif value is not None:
+                merged[key] = value
+        return merged
+
+    try:
+        return type(config).model_validate(merge(config.model_dump(), overrides))
+    except ValidationError as e:
+        raise InputError(format_validation_error(e, "options").replace("invalid configuration", "invalid value")
+                         ) from None
+

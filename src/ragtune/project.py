@@ -1,4 +1,5 @@
-"""``Project``: the Python API the CLI mirrors — init, ingest, retrieve, ask."""
+"""``Project``: the Python API the CLI mirrors (init, ingest, retrieve, ask) and the composition root: the one
+place that builds ragtune's components from the configuration and hands each the collaborators it uses."""
 
 from __future__ import annotations
 
@@ -6,20 +7,107 @@ import shutil
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from ragtune.config import CONFIG_FILE, ProjectConfig
+import yaml
+from pydantic import Field, ValidationError
+
+from ragtune.config import (
+    CONFIG_FILE,
+    DocumentsConfig,
+    EmbedderConfig,
+    HypotheticalQuestionsConfig,
+    LLMConfig,
+    Price,
+    RetrievalConfig,
+    StoreConfig,
+    Strict,
+    format_validation_error,
+)
+from ragtune.datasets.config import DatasetsConfig
+from ragtune.documents.chunkers import AnyChunkerConfig, RecursiveConfig
 from ragtune.errors import ConfigError, InputError
+from ragtune.evaluation.config import BenchConfig
+from ragtune.generation.config import AnswerConfig, CompareConfig
+from ragtune.index.graph.config import GraphConfig
+from ragtune.training.config import TrainingConfig
 
 WORKDIR = ".ragtune"
+
+
+class IndexConfig(Strict):
+    """Extra indexing work at ingest time."""
+
+    hypothetical_questions: HypotheticalQuestionsConfig = Field(default_factory=HypotheticalQuestionsConfig)
+    graph: GraphConfig = Field(default_factory=GraphConfig)
+
+
+def _default_pipelines() -> dict[str, list[str | dict[str, Any]]]:
+    return {
+        "naive": ["hybrid"],
+        "advanced": ["document_filter", "multi_query", "hybrid", "dedupe", {"name": "mmr", "lambda_": 0.8}, "reorder",
+                     "document_head"],
+        "decompose": ["decompose", "hybrid", "dedupe"],
+        "routed": ["router"],
+    }
+
+
+def _default_prices() -> dict[str, Price]:
+    return {
+        "fast": Price(hourly_usd=0.05),
+        "quality": Price(hourly_usd=0.05),
+        "gpt-4o-mini": Price(input_per_mtok=0.15, output_per_mtok=0.60),
+    }
+
+
+class ProjectConfig(Strict):
+    """Everything in ``ragtune.yaml``."""
+
+    name: str = "ragtune-project"
+    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
+    chunker: AnyChunkerConfig = Field(default_factory=RecursiveConfig)
+    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    pipelines: dict[str, list[str | dict[str, Any]]] = Field(default_factory=_default_pipelines)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    answer: AnswerConfig = Field(default_factory=AnswerConfig)
+    prices: dict[str, Price] = Field(default_factory=_default_prices)
+    datasets: DatasetsConfig = Field(default_factory=DatasetsConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    bench: BenchConfig = Field(default_factory=BenchConfig)
+    compare: CompareConfig = Field(default_factory=CompareConfig)
+
+    @classmethod
+    def load(cls, path: Path) -> ProjectConfig:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file (run `ragtune init` first)")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e, str(path))) from None
+
+    def dump(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
 
 
 class Project:
     """A folder with ``ragtune.yaml``; everything ragtune produces lives under its ``.ragtune/``."""
 
-    def __init__(self, root: str | Path = ".", registry_dir: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path = ".", registry_dir: str | Path | None = None,
+                 config: ProjectConfig | None = None) -> None:
+        """Open the project in ``root``: its ``ragtune.yaml``, or ``config`` when given (in memory; nothing is
+        written)."""
         self.root = Path(root).resolve()
         self.config_path = self.root / CONFIG_FILE
-        self.config = ProjectConfig.load(self.config_path)
+        self.config = config if config is not None else ProjectConfig.load(self.config_path)
         self.workdir = self.root / WORKDIR
         self.registry_dir = Path(registry_dir) if registry_dir is not None else self.workdir
 
@@ -40,15 +128,17 @@ class Project:
     # components, built on first use so that commands import only what they need
     @cached_property
     def store(self):
+        """The index of chunks and vectors, by ``store.backend`` (validated: only ``sqlite`` exists)."""
         from ragtune.index.sqlite_store import SQLiteStore
 
-        return SQLiteStore(self.workdir / "index.db", self.embedder.identity)
+        backends = {"sqlite": lambda: SQLiteStore(self.workdir / "index.db", self.embedder.identity)}
+        return backends[self.config.store.backend]()
 
     @cached_property
     def registry(self):
         """The model registry (``<registry_dir>/models/``, by default this project's ``.ragtune/models/``), which
         resolves version ids and ``champion`` wherever a model is named (embedder, rerank, ``ask --model``)."""
-        from ragtune.training.registry import ModelRegistry
+        from ragtune.model_registry import ModelRegistry
 
         return ModelRegistry(self.registry_dir)
 
@@ -84,19 +174,17 @@ class Project:
         if model in (None, "base"):
             return self.llm
         from ragtune.generation.llms import load_llm
-        from ragtune.training.registry import ModelRegistry
 
-        registry = ModelRegistry(self.workdir)
-        version = registry.get(model)
+        version = self.registry.get(model)
         served = self.__dict__.setdefault("_tuned_llms", {})
         if version.id not in served:
-            served[version.id] = load_llm(registry.llm_config(version.id, self.config.llm))
+            served[version.id] = load_llm(self.registry.llm_config(version.id, self.config.llm))
         return served[version.id]
 
     @cached_property
     def feedback(self):
         """The feedback store (``.ragtune/feedback.db``): answers shown and the feedback on them."""
-        from ragtune.datasets.feedback import FeedbackStore
+        from ragtune.feedback.store import FeedbackStore
 
         return FeedbackStore(self.workdir / "feedback.db")
 
@@ -106,7 +194,7 @@ class Project:
         """Index files and folders; returns an IngestReport (skipped files are listed, not raised). ``graph``
         (default ``index.graph.build_on_ingest``) also rebuilds the knowledge graph; its cost is in
         ``report.enrichment["knowledge_graph"]``."""
-        from ragtune.documents.ingest import Ingestor
+        from ragtune.index.ingest import Ingestor
 
         resolved = [Path(p) if Path(p).is_absolute() else Path.cwd() / p for p in paths]
         if not resolved:
@@ -116,8 +204,8 @@ class Project:
             for name in ("index.db", "index.db-wal", "index.db-shm", "bm25", "graph/graph.json"):
                 target = self.workdir / name
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-            self.__dict__.pop("store", None)
-            self.__dict__.pop("graph", None)
+            for built in ("store", "graph", "retrieval_resources", "_pipelines"):
+                self.__dict__.pop(built, None)
         enrichers = {}
         if self.config.index.hypothetical_questions.per_chunk:
             from ragtune.index.hypothetical_questions import HypotheticalQuestions
@@ -135,9 +223,12 @@ class Project:
                     on_chunk: Callable[[str], None] | None = None):
         """Extract entities and relations from every chunk (``rules`` or ``llm``, default
         ``index.graph.extractor``), merge duplicates, save the graph; returns a GraphBuildReport."""
-        from ragtune.index.graph.builder import GraphBuilder
+        from ragtune.index.graph.builder import GraphBuilder, make_extractor
 
-        graph, report = GraphBuilder(self, self.config.index.graph, extractor).build(on_start, on_chunk)
+        config = self.config.index.graph
+        builder = GraphBuilder(self.store, self.embedder, make_extractor(config, extractor, lambda: self.llm), config,
+                               self.workdir / "graph")
+        graph, report = builder.build(on_start, on_chunk)
         self.__dict__["graph"] = graph
         return report
 
@@ -148,6 +239,15 @@ class Project:
 
         return KnowledgeGraph.load(self.workdir / "graph" / "graph.json")
 
+    def load_graph(self):
+        """The knowledge graph and warnings about it (the graph provider of retrieval and global search): built
+        now with the rules when missing and ``rules`` is the configured extractor (no LLM call); flagged when the
+        index changed since it was built."""
+        from ragtune.index.graph.builder import load_or_build
+
+        rules = self.config.index.graph.extractor == "rules"
+        return load_or_build(lambda: self.graph, self.store, (lambda: self.build_graph("rules")) if rules else None)
+
     def ask_global(self, question: str, strategy: str | None = None):
         """A corpus-wide question answered from graph communities (summaries, map, reduce: by ``strategy``,
         default ``answer.strategy``); a GlobalAnswer."""
@@ -155,7 +255,9 @@ class Project:
 
         if not question.strip():
             raise InputError("the question is empty")
-        return GlobalSearch(self, self.answer_strategy(strategy)).answer(question)
+        return GlobalSearch(self.load_graph, self.store, self.embedder, self.answer_strategy(strategy),
+                            self.config.index.graph, self.config.prices, self.config.llm.seed,
+                            self.workdir / "graph" / "communities.json").answer(question)
 
     def compare(self, aspect: str, docs: list[str] | None = None, top_k: int | None = None,
                 pipeline: str | None = None, on_start: Callable[[int], None] | None = None,
@@ -165,8 +267,12 @@ class Project:
         table and synthesis (reduce). Returns a Comparison."""
         from ragtune.generation.compare import DocumentComparer
 
+        if aspect.strip() and self.store.count_chunks() == 0:
+            raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
         chosen = self.answer_strategy(strategy or self.config.compare.strategy)
-        return DocumentComparer(self, chosen).compare(aspect, docs, top_k, pipeline, on_start, on_document)
+        comparer = DocumentComparer(self.pipeline, self.store, self.embedder, chosen, self.config.compare,
+                                    self.config.retrieval.min_relevance, self.config.prices, self.config.llm.seed)
+        return comparer.compare(aspect, docs, top_k, pipeline, on_start, on_document)
 
     def pipeline(self, spec: str | None = None):
         """A retrieval pipeline: a name from ``pipelines:``, a spec like ``hyde+hybrid+rerank``, or the
@@ -176,13 +282,43 @@ class Project:
         spec = spec or self.config.retrieval.pipeline
         cache = self.__dict__.setdefault("_pipelines", {})
         if spec not in cache:
-            cache[spec] = Pipeline(parse_spec(spec, self.config.pipelines, self.config.retrieval.mode), self)
+            cache[spec] = Pipeline(parse_spec(spec, self.config.pipelines, self.config.retrieval.mode),
+                                   self.retrieval_resources, self.pipeline)
         return cache[spec]
+
+    @cached_property
+    def retrieval_resources(self):
+        """What the retrieval components of this project's pipelines use."""
+        from ragtune.retrieval.resources import RetrievalResources
+
+        return RetrievalResources(self.store, self.bm25, self.embedder, self.config.retrieval,
+                                  lambda text: self.chunker.counter.count(text), lambda: self.llm, self.cross_encoder,
+                                  self.load_graph)
 
     def retrieve(self, question: str, top_k: int | None = None, filters: dict | None = None,
                  pipeline: str | None = None):
         """Run a pipeline's retrieval stages; the QueryContext has ``hits`` and a per-stage ``trace``."""
         return self.pipeline(pipeline).run(question, top_k, filters)
+
+    @property
+    def training_resources(self):
+        """What this project's trainers (``ragtune.training``) read and write."""
+        from ragtune.training.resources import TrainingResources
+
+        c = self.config
+        return TrainingResources(self.root, self.workdir, self.registry, lambda: self.store, lambda: self.embedder,
+                                 c.llm, c.training, c.datasets, c.bench.judge, self.retrieve, self.llm_for,
+                                 lambda: self.feedback)
+
+    @property
+    def bench_system(self):
+        """This project as the system ``run_bench`` measures."""
+        from ragtune.evaluation.system import BenchSystem
+
+        c = self.config
+        return BenchSystem(self.root, self.workdir, lambda: self.store, lambda: self.embedder, self.registry, c.bench,
+                           c.datasets, c.llm, c.answer, c.retrieval, c.chunker, c.training.sft.system_prompt,
+                           self.ask, self.llm_for, self.pipeline)
 
     def answer_strategy(self, name: str | None = None, model: str | None = None):
         """The answer strategy ``name`` (default ``answer.strategy``: extract, extract+generate, generate) with
@@ -202,8 +338,8 @@ class Project:
     def cross_encoder(self, ref: str):
         """A loaded cross-encoder (loaded once per project): a registry version id or ``champion`` (``ragtune tune
         reranker``), a local folder, or an installed model package / hub id."""
+        from ragtune.model_registry import is_version_ref
         from ragtune.models import model_dir
-        from ragtune.training.registry import is_version_ref
         from ragtune.training.reranker import load_cross_encoder
 
         loaded = self.__dict__.setdefault("_cross_encoders", {})
@@ -230,12 +366,11 @@ class Project:
             raise InputError("the question is empty")
         if self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
-        answerer = CitedAnswerer(self, self.pipeline(pipeline), self.answer_strategy(strategy, model))
+        answerer = CitedAnswerer(self.pipeline(pipeline), self.answer_strategy(strategy, model), self.embedder,
+                                 self.store, self.config.retrieval.min_relevance, self.config.prices)
         answer = answerer.answer(question, top_k, filters, on_token)
         if record:
-            from ragtune.training.registry import ModelRegistry
-
-            version = None if model in (None, "base") else ModelRegistry(self.workdir).get(model).id
+            version = None if model in (None, "base") else self.registry.get(model).id
             answer.answer_id = self.feedback.record_answer(
                 question, answer.answer, answer.chunks, model=version or answer.model or self.config.llm.model,
                 pipeline=answer.pipeline, details={"usage": answer.usage, "cost_usd": answer.cost_usd,
@@ -245,13 +380,61 @@ class Project:
     def evaluate_retrieval(self, data: str | Path, pipelines: list[str], **options):
         """``ragtune eval retrieval``: pipelines scored on a BEIR folder with this project's chunker, embedder
         and pipelines; the corpus index is cached under ``.ragtune/eval/beir/``. Returns a RetrievalReport."""
-        from ragtune.evaluation.retrieval import evaluate_retrieval
-
         return evaluate_retrieval(data, pipelines, self.config, cache_dir=self.workdir / "eval" / "beir",
                                   registry_dir=self.registry_dir, **options)
+
+    def synthesize(self, n: int | None = None, name: str = "synth", **options: Any):
+        """Synthetic QA pairs from this project's chunks into ``.ragtune/datasets/<name>/`` (``datasets``
+        settings); a DatasetReport. ``options``: types, split_by, seed, on_start, on_slot."""
+        from ragtune.datasets.synth import synthesize
+
+        return synthesize(self.retrieval_resources, lambda: self.llm, self.config.llm, self.config.datasets,
+                          self.workdir, n, name, **options)
+
+    def import_qa(self, path: str | Path, name: str = "imported", **options: Any):
+        """A user QA file validated, deduplicated and split into ``.ragtune/datasets/<name>/``; a DatasetReport.
+        ``options``: question_column, answer_column, split_by, seed."""
+        from ragtune.datasets.importer import import_qa
+
+        return import_qa(self.embedder, self.config.datasets, self.workdir, path, name, **options)
 
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
         if "feedback" in self.__dict__:
             self.feedback.close()
+
+
+def retrieval_evaluation(data: str | Path, config: ProjectConfig | None = None,
+                         registry_dir: str | Path | None = None, **options: Any):
+    """A RetrievalEvaluation of ``data`` (a BEIR folder) whose scratch index is an in-memory project with
+    ``config``'s chunker, embedder and pipelines; ``registry_dir`` (a ``.ragtune/`` folder) resolves version ids
+    and ``champion`` in the embedder and ``rerank`` settings. ``options`` go to RetrievalEvaluation."""
+    from ragtune.evaluation.retrieval import RetrievalEvaluation
+    from ragtune.index.embedder import resolve_embedder
+    from ragtune.model_registry import ModelRegistry
+
+    config = config or ProjectConfig()
+    registry = ModelRegistry(registry_dir) if registry_dir is not None else None
+
+    def open_index(root: Path) -> Project:
+        (root / WORKDIR).mkdir(parents=True, exist_ok=True)
+        return Project(root, registry_dir=registry_dir, config=config.model_copy(update={"name": f"beir-{root.name}"}))
+
+    return RetrievalEvaluation(data, config.chunker.model_dump(mode="json"),
+                               resolve_embedder(config.embedder.model, registry)[1], open_index, **options)
+
+
+def evaluate_retrieval(data: str | Path, pipelines: list[str], config: ProjectConfig | None = None,
+                       registry_dir: str | Path | None = None, **options: Any):
+    """Index ``data`` (cached) and evaluate each pipeline; a RetrievalReport. ``options`` go to
+    RetrievalEvaluation."""
+    from ragtune.evaluation.retrieval import RetrievalReport
+
+    ev = retrieval_evaluation(data, config, registry_dir, **options)
+    try:
+        info = ev.index()
+        results = [ev.run(p) for p in pipelines]
+    finally:
+        ev.close()
+    return RetrievalReport(str(data), ev.dataset.split, len(ev.dataset.queries), info, results)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from ragtune.cli.config_options import config_options
 from ragtune.cli.output import emit_json, err, handle_errors, out, progress_bar
+from ragtune.evaluation.config import BenchConfig
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -106,25 +108,24 @@ def print_power(results: dict) -> None:
         out.print(line, highlight=False)
 
 
-def bench(arms: Annotated[str | None, typer.Option("--arms", help="Comma-separated arms: base, rag, rag-advanced, "
-                                                                  "rag:PIPELINE, sft, sft+dpo, rag+sft, sft:VERSION "
-                                                                  "(default: bench.arms).")] = None,
-          questions: Annotated[Path | None, typer.Option("--questions", help="CSV/JSONL with question and answer "
+@config_options(BenchConfig, "bench")
+def bench(questions: Annotated[Path | None, typer.Option("--questions", help="CSV/JSONL with question and answer "
                                                          "columns (default: the synth test split).")] = None,
           limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N questions.")] = None,
-          seed: Annotated[int | None, typer.Option("--seed", help="Seed of the bootstrap and permutation tests "
-                                                                  "(default: bench.seed).")] = None,
-          run: RunOpt = None, project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
+          run: RunOpt = None, project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+          overrides: dict[str, Any] | None = None) -> None:
     """Benchmark arms on one frozen question set: quality with intervals, latency, tokens, cost. Resumable."""
+    from ragtune.config import with_overrides
     from ragtune.evaluation.bench import run_bench
     from ragtune.project import Project
     from ragtune.report import write_report
 
     proj = Project(project)
+    proj.config.bench = with_overrides(proj.config.bench, overrides or {})
     with progress_bar("Benchmarking", enabled=not as_json) as (start, advance):
-        results = run_bench(proj, arms.split(",") if arms else None, questions, limit, seed, run,
-                            on_start=start, on_answer=advance)
-    paths = write_report(proj, results["run"])
+        results = run_bench(proj.bench_system, None, questions, limit, None, run, on_start=start,
+                            on_answer=advance)
+    paths = write_report(proj.workdir, results["run"])
     if as_json:
         emit_json(_summary(results, paths["html"]))
         return
@@ -148,7 +149,7 @@ def report(run: RunOpt = None,
     from ragtune.report import write_report
 
     _check_cadence(data_changes)
-    paths = write_report(Project(project), run, out_dir, queries_per_month, data_changes)
+    paths = write_report(Project(project).workdir, run, out_dir, queries_per_month, data_changes)
     if as_json:
         emit_json(paths)
     else:
@@ -169,7 +170,7 @@ def advise(queries_per_month: Annotated[int, typer.Option("--queries-per-month",
     from ragtune.report.analysis import analyse
 
     _check_cadence(data_changes)
-    results = load_results(Project(project), run)
+    results = load_results(Project(project).workdir, run)
     advice = make_advice(analyse(results, queries_per_month, data_changes), target_f1, "token_f1")
     if as_json:
         emit_json({"run": results["run"], "test_set_sha256": results["test_set_sha256"], **advice.to_dict()})

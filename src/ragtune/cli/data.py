@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ragtune.cli.config_options import config_options
 from ragtune.cli.output import emit_json, handle_errors, out, progress_bar
+from ragtune.datasets.config import SynthConfig
 
 data_app = typer.Typer(help="QA datasets: synthesise from the documents, import, inspect.", no_args_is_help=True)
 
@@ -25,23 +27,24 @@ def register(app: typer.Typer) -> None:
 
 @data_app.command()
 @handle_errors
+@config_options(SynthConfig, "datasets.synth")
 def synth(project: ProjectOpt = Path("."),
-          n: Annotated[int | None, typer.Option("--n", min=1, help="Pairs wanted (default: config "
-                                                                   "datasets.synth.n).")] = None,
           name: Annotated[str, typer.Option(help="Dataset name (folder under .ragtune/datasets/).")] = "synth",
           types: Annotated[str | None, typer.Option(help="Comma-separated question types, e.g. "
                                                          "factual,reasoning,multi_hop,unanswerable,extractive "
                                                          "(default: every type with weight > 0).")] = None,
-          split_by: SplitByOpt = None, seed: SeedOpt = None, as_json: JsonOpt = False) -> None:
+          split_by: SplitByOpt = None, as_json: JsonOpt = False, overrides: dict[str, Any] | None = None) -> None:
     """Generate QA pairs from the indexed chunks with the project's LLM, rate, deduplicate and split them."""
-    from ragtune.datasets.synth import synthesize
+    from ragtune.config import with_overrides
     from ragtune.project import Project
 
     chosen = [t.strip() for t in types.split(",") if t.strip()] if types is not None else None
+    proj = Project(project)
+    datasets = proj.config.datasets
+    proj.config.datasets = datasets.model_copy(update={"synth": with_overrides(datasets.synth, overrides or {})})
     with progress_bar("Synthesising", enabled=not as_json) as (start, advance):
-        report = synthesize(Project(project), n=n, name=name, types=chosen, split_by=split_by, seed=seed,
-                            on_start=start, on_slot=advance)
-    _print(report.to_dict(), as_json)
+        report = proj.synthesize(name=name, types=chosen, split_by=split_by, on_start=start, on_slot=advance)
+    print_dataset_report(report.to_dict(), as_json)
 
 
 @data_app.command("import")
@@ -53,12 +56,11 @@ def import_(file: Annotated[Path, typer.Argument(help="CSV or JSONL file with qu
             answer_column: Annotated[str, typer.Option(help="Column holding the answer.")] = "answer",
             split_by: SplitByOpt = None, seed: SeedOpt = None, as_json: JsonOpt = False) -> None:
     """Import user QA pairs (validated line by line), deduplicate and split them like synthetic ones."""
-    from ragtune.datasets.importer import import_qa
     from ragtune.project import Project
 
-    report = import_qa(Project(project), file, name=name, question_column=question_column,
+    report = Project(project).import_qa(file, name=name, question_column=question_column,
                        answer_column=answer_column, split_by=split_by, seed=seed)
-    _print(report.to_dict(), as_json)
+    print_dataset_report(report.to_dict(), as_json)
 
 
 @data_app.command()
@@ -70,15 +72,15 @@ def show(project: ProjectOpt = Path("."),
     from ragtune.project import Project
 
     proj = Project(project)
-    card = load_card(proj, name)
+    card = load_card(proj.workdir, name)
     if as_json:
-        emit_json({"path": str(dataset_dir(proj, name)), **card})
+        emit_json({"path": str(dataset_dir(proj.workdir, name)), **card})
     else:
-        out.print((dataset_dir(proj, name) / "card.md").read_text(encoding="utf-8"), markup=False, highlight=False,
-                  soft_wrap=True)
+        out.print((dataset_dir(proj.workdir, name) / "card.md").read_text(encoding="utf-8"), markup=False,
+                  highlight=False, soft_wrap=True)
 
 
-def _print(report: dict[str, Any], as_json: bool) -> None:
+def print_dataset_report(report: dict[str, Any], as_json: bool) -> None:
     from ragtune.datasets.card import judge_summary
 
     if as_json:

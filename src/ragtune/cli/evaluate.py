@@ -42,16 +42,17 @@ def retrieval(
 ) -> None:
     """nDCG@10, Recall@10/100, MRR@10, MAP and per-stage latency, one row per pipeline (indexes the corpus
     once, cached by its content hash and the chunker/embedder settings)."""
-    from ragtune.config import CONFIG_FILE, ProjectConfig
-    from ragtune.evaluation.retrieval import RetrievalEvaluation, RetrievalReport
+    from ragtune.config import CONFIG_FILE
+    from ragtune.evaluation.retrieval import RetrievalReport
+    from ragtune.project import ProjectConfig, retrieval_evaluation
 
     has_config = (project / CONFIG_FILE).is_file()
     config = ProjectConfig.load(project / CONFIG_FILE) if has_config else ProjectConfig()
     if embedder:
         config = config.model_copy(update={"embedder": config.embedder.model_copy(update={"model": embedder})})
     cache = project.resolve() / ".ragtune" / "eval" / "beir" if has_config else None
-    ev = RetrievalEvaluation(data, config, split=split, limit=limit, depth=depth, cache_dir=cache,
-                             registry_dir=project.resolve() / ".ragtune")
+    ev = retrieval_evaluation(data, config, project.resolve() / ".ragtune", split=split, limit=limit, depth=depth,
+                              cache_dir=cache)
     try:
         with progress_bar("Indexing", enabled=not as_json) as (start, advance):
             info = ev.index(on_start=start, on_item=advance)

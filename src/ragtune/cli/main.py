@@ -142,7 +142,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo pro
     """The end-to-end demo on the bundled contracts: ingest, cited answers, synthetic QA, LoRA SFT, and the
     benchmark of base, rag, rag-advanced, sft and rag+sft with an HTML report. Re-running reuses finished steps."""
     from ragtune.cli.bench import print_arms, print_power
-    from ragtune.cli.data import _print as print_dataset
+    from ragtune.cli.data import print_dataset_report
     from ragtune.cli.tune import quiet_libraries, training_progress
     from ragtune.demo.walkthrough import Demo
 
@@ -162,7 +162,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo pro
     with progress_bar("Synthesising QA") as (start, advance):
         data_step, data = d.dataset(on_start=start, on_slot=advance)
     out.rule("Synthetic QA" + (" (reused)" if data_step.reused else ""), style="dim")
-    print_dataset(data.to_dict(), False)
+    print_dataset_report(data.to_dict(), False)
     with training_progress(True) as report:
         sft_step, version = d.tune(max_steps, epochs, on_progress=report)
     _print_sft(version, sft_step.reused)

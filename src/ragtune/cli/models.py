@@ -23,9 +23,8 @@ def register(app: typer.Typer) -> None:
 
 def _registry(project: Path):
     from ragtune.project import Project
-    from ragtune.training.registry import ModelRegistry
 
-    return ModelRegistry(Project(project).workdir)
+    return Project(project).registry
 
 
 def _row(v) -> dict:
@@ -109,7 +108,7 @@ def export(version: Annotated[str, typer.Argument(help="Version id.")],
     from ragtune.training.export import export_version
 
     quiet_libraries()
-    path = export_version(Project(project), version, format_, dest)
+    path = export_version(Project(project).registry, version, format_, dest)
     if as_json:
         emit_json({"version": version, "format": format_, "path": str(path)})
     else:

@@ -14,14 +14,14 @@ class _Strict(BaseModel):
 class GeneratorConfig(_Strict):
     """Options every generator has. ``weight`` is its share of the mix (weights are normalised)."""
 
-    weight: float = Field(0.2, ge=0)
+    weight: float = Field(0.2, ge=0, description="Share of the mix (weights are normalised).")
 
 
 class LLMGeneratorConfig(GeneratorConfig):
     """Generators that prompt the project's LLM for a ``Question: ... / Answer: ...`` pair."""
 
-    max_tokens: int = Field(96, ge=8)
-    temperature: float = Field(0.4, ge=0)
+    max_tokens: int = Field(96, ge=8, description="Tokens the model may write for the pair.")
+    temperature: float = Field(0.4, ge=0, description="Sampling temperature.")
     max_retries: int = Field(1, ge=0, description="Extra LLM calls when the output cannot be parsed.")
     focus_sentences: int = Field(2, ge=1, description="Sentences of the chunk shown to the model.")
     fallback_answer: bool = Field(True, description="When the model's answer is not supported by the chunk, "
@@ -31,8 +31,8 @@ class LLMGeneratorConfig(GeneratorConfig):
 class ExtractiveConfig(GeneratorConfig):
     """Questions built from a chunk without an LLM: definitions and section headings."""
 
-    weight: float = Field(0.3, ge=0)
-    max_answer_chars: int = Field(400, ge=40)
+    weight: float = Field(0.3, ge=0, description="Share of the mix (weights are normalised).")
+    max_answer_chars: int = Field(400, ge=40, description="Longest answer kept, in characters.")
 
 
 class GeneratorsConfig(_Strict):
@@ -88,7 +88,7 @@ class SynthConfig(_Strict):
     """``ragtune data synth``: how many pairs, from which generators, with which seed."""
 
     n: int = Field(300, ge=1, description="Pairs wanted (accepted after rating and deduplication).")
-    seed: int = 0
+    seed: int = Field(0, description="Seed of the chunk order, the generator mix and the splits.")
     max_attempts: int = Field(3, ge=1, description="Candidates tried per wanted pair before giving up on it.")
     min_chunk_tokens: int = Field(30, ge=1, description="Chunks shorter than this are not used.")
     generators: GeneratorsConfig = Field(default_factory=GeneratorsConfig)

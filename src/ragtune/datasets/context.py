@@ -1,5 +1,5 @@
 """What generators and the rater share during one synthesis run: the chunk pool, the seeded random
-generator, the project's LLM (loaded on first use) and its usage counters."""
+generator, the LLM (loaded on first use) and its usage counters."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,8 @@ from ragtune.documents.models import Chunk
 from ragtune.errors import InputError
 
 if TYPE_CHECKING:
-    from ragtune.generation.llms.base import LLM
-    from ragtune.project import Project
+    from ragtune.llm import LLM
+    from ragtune.retrieval.resources import RetrievalResources
 
 _FILENAME_PREFIX = re.compile(r"^.*\d[-_ ]+(?=[A-Za-z])")
 
@@ -29,15 +30,16 @@ def document_name(title: str) -> str:
 
 
 class ChunkPool:
-    """The project's searchable chunks, visited in a seeded random order so a run covers many chunks."""
+    """The searchable chunks of an index, visited in a seeded random order so a run covers many chunks;
+    ``resources`` gives the index and the first-stage retrieval settings."""
 
-    def __init__(self, project: Project, min_tokens: int, rng: random.Random) -> None:
-        self.project = project
-        store = project.store
+    def __init__(self, resources: RetrievalResources, min_tokens: int, rng: random.Random) -> None:
+        self.resources = resources
+        store = resources.store
         ids, _ = store.indexed_chunks()
         self.chunks = [c for c in store.chunks(ids) if c.n_tokens >= min_tokens]
         if not self.chunks:
-            raise InputError(f"the index of {project.root} has no chunks of at least {min_tokens} tokens: "
+            raise InputError(f"the index has no chunks of at least {min_tokens} tokens: "
                              "run `ragtune ingest PATH` first")
         self.by_id = {c.id: c for c in self.chunks}
         self.titles = {s: d.title for s, d in store.documents().items()}
@@ -62,8 +64,8 @@ class ChunkPool:
     def retriever(self):
         from ragtune.retrieval.hybrid import HybridRetriever
 
-        p = self.project
-        return HybridRetriever(p.config.retrieval, p.store, p.bm25, p.embedder)
+        r = self.resources
+        return HybridRetriever(r.settings, r.store, r.bm25, r.embedder)
 
     def search(self, text: str, k: int) -> list[Chunk]:
         """The ``k`` best chunks of the whole index (short ones too) for ``text`` (BM25 + dense, first stage)."""
@@ -71,8 +73,8 @@ class ChunkPool:
 
     def related(self, chunk: Chunk) -> Chunk | None:
         """The most similar other chunk (same or another document) that does not overlap ``chunk``."""
-        vector = self.project.embedder.embed_cached([chunk.text], self.project.store)[0]
-        for cid, _ in self.project.store.dense_search(vector, 12):
+        vector = self.resources.embedder.embed_cached([chunk.text], self.resources.store)[0]
+        for cid, _ in self.resources.store.dense_search(vector, 12):
             other = self.by_id.get(cid)
             if other is None or other.id == chunk.id:
                 continue
@@ -83,17 +85,17 @@ class ChunkPool:
 
 
 class SynthContext:
-    """Shared state of one run. ``llm`` loads the project's model only when a generator or judge needs it."""
+    """Shared state of one run. ``llm`` is loaded (by ``load_llm``) only when a generator or judge needs it."""
 
-    def __init__(self, project: Project, pool: ChunkPool, rng: random.Random) -> None:
-        self.project = project
+    def __init__(self, load_llm: Callable[[], LLM], pool: ChunkPool, rng: random.Random) -> None:
+        self.load_llm = load_llm
         self.pool = pool
         self.rng = rng
         self.usage: Counter[str] = Counter()
 
     @cached_property
     def llm(self) -> LLM:
-        return self.project.llm
+        return self.load_llm()
 
     def generate(self, messages: list[dict[str, str]], **options: Any) -> str:
         """One LLM call with a fresh seed (so retries differ), counted in ``usage``."""

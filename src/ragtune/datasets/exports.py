@@ -23,8 +23,9 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
 
-from ragtune.datasets.feedback import Feedback, FeedbackStore, Source, StoredAnswer, normalize_question
 from ragtune.errors import InputError
+from ragtune.feedback.records import Feedback, Source, StoredAnswer, normalize_question
+from ragtune.feedback.store import FeedbackStore
 
 Format = Literal["sft", "dpo", "kto"]
 FORMATS: tuple[str, ...] = ("sft", "dpo", "kto")

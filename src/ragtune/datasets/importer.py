@@ -16,7 +16,8 @@ from ragtune.datasets.synth import DatasetReport, finish, split_config
 from ragtune.errors import InputError
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.datasets.config import DatasetsConfig
+    from ragtune.index.embedder import Embedder
 
 MAX_ERRORS = 10
 
@@ -82,16 +83,17 @@ def parse_pairs(path: Path, question_column: str = "question", answer_column: st
     return pairs
 
 
-def import_qa(project: Project, path: str | Path, name: str = "imported", question_column: str = "question",
-              answer_column: str = "answer", split_by: str | None = None, seed: int | None = None) -> DatasetReport:
-    """Validate, deduplicate and split a user QA file into ``.ragtune/datasets/<name>/`` with a card."""
+def import_qa(embedder: Embedder, cfg: DatasetsConfig, workdir: Path, path: str | Path, name: str = "imported",
+              question_column: str = "question", answer_column: str = "answer", split_by: str | None = None,
+              seed: int | None = None) -> DatasetReport:
+    """Validate, deduplicate (by ``embedder``) and split a user QA file into ``workdir/datasets/<name>/`` with a
+    card."""
     started = time.perf_counter()
-    cfg = project.config.datasets
     seed = cfg.synth.seed if seed is None else seed
     split_cfg = split_config(cfg.split, split_by)
     path = Path(path)
     pairs = parse_pairs(path, question_column, answer_column)
-    keep = set(NearDuplicateFilter(project.embedder, split_cfg.dedup_threshold).filter([p.question for p in pairs]))
+    keep = set(NearDuplicateFilter(embedder, split_cfg.dedup_threshold).filter([p.question for p in pairs]))
     rejected = []
     for i, p in enumerate(pairs):
         if i not in keep:
@@ -99,5 +101,5 @@ def import_qa(project: Project, path: str | Path, name: str = "imported", questi
             rejected.append(p)
     extra = {"generator": f"imported from {path.name}", "source_file": str(path.resolve()), "rows": len(pairs),
              "rejections": {"near_duplicate": len(rejected)} if rejected else {}}
-    return finish(project, name, "imported", [p for i, p in enumerate(pairs) if i in keep], rejected, split_cfg,
-                  seed, extra, started)
+    return finish(workdir, embedder, name, "imported", [p for i, p in enumerate(pairs) if i in keep], rejected,
+                  split_cfg, seed, extra, started)

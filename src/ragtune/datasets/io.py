@@ -9,26 +9,24 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ragtune.datasets.card import render_card
 from ragtune.datasets.qa import SPLITS, QAPair
 from ragtune.errors import InputError
 
-if TYPE_CHECKING:
-    from ragtune.project import Project
-
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def datasets_dir(project: Project) -> Path:
-    return project.workdir / "datasets"
+def datasets_dir(workdir: Path) -> Path:
+    """Where the datasets of the project with ``workdir`` (its ``.ragtune/``) live."""
+    return workdir / "datasets"
 
 
-def dataset_dir(project: Project, name: str) -> Path:
+def dataset_dir(workdir: Path, name: str) -> Path:
     if not _NAME.match(name):
         raise InputError(f"dataset name {name!r}: use letters, digits, '_', '-' and '.' (at most 64)")
-    return datasets_dir(project) / name
+    return datasets_dir(workdir) / name
 
 
 def _write_jsonl(path: Path, pairs: list[QAPair]) -> None:
@@ -53,10 +51,10 @@ def _write_hf(folder: Path, splits: dict[str, list[QAPair]]) -> str | None:
     return None
 
 
-def write_dataset(project: Project, name: str, splits: dict[str, list[QAPair]], rejected: list[QAPair],
+def write_dataset(workdir: Path, name: str, splits: dict[str, list[QAPair]], rejected: list[QAPair],
                   card: dict[str, Any]) -> Path:
     """Write the dataset atomically (replacing one of the same name); fills ``card["files"]``."""
-    final = dataset_dir(project, name)
+    final = dataset_dir(workdir, name)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=final.parent))
     try:
@@ -80,22 +78,22 @@ def write_dataset(project: Project, name: str, splits: dict[str, list[QAPair]], 
     return final
 
 
-def load_split(project: Project, name: str = "synth", split: str = "test") -> list[dict[str, Any]]:
+def load_split(workdir: Path, name: str = "synth", split: str = "test") -> list[dict[str, Any]]:
     """Rows of one split: {id, question, answer, type, chunk_ids, sources, rating}."""
     if split not in (*SPLITS, "rejected"):
         raise InputError(f"split {split!r}: expected one of {', '.join(SPLITS)} or rejected")
-    path = dataset_dir(project, name) / f"{split}.jsonl"
+    path = dataset_dir(workdir, name) / f"{split}.jsonl"
     if not path.is_file():
-        raise InputError(f"no dataset {name!r} in {project.root}: run `ragtune data synth --name {name}` "
+        raise InputError(f"no dataset {name!r} in {workdir.parent}: run `ragtune data synth --name {name}` "
                          "or `ragtune data import FILE`")
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def load_card(project: Project, name: str = "synth") -> dict[str, Any]:
-    path = dataset_dir(project, name) / "card.json"
+def load_card(workdir: Path, name: str = "synth") -> dict[str, Any]:
+    path = dataset_dir(workdir, name) / "card.json"
     if not path.is_file():
-        known = sorted(p.parent.name for p in datasets_dir(project).glob("*/card.json"))
+        known = sorted(p.parent.name for p in datasets_dir(workdir).glob("*/card.json"))
         hint = f" (datasets: {', '.join(known)})" if known else ""
-        raise InputError(f"no dataset {name!r} in {project.root}{hint}")
+        raise InputError(f"no dataset {name!r} in {workdir.parent}{hint}")
     return json.loads(path.read_text(encoding="utf-8"))

@@ -28,7 +28,11 @@ from ragtune.datasets.split import SplitResult, split_pairs
 from ragtune.errors import InputError
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.config import LLMConfig
+    from ragtune.datasets.config import DatasetsConfig
+    from ragtune.index.embedder import Embedder
+    from ragtune.llm import LLM
+    from ragtune.retrieval.resources import RetrievalResources
 
 
 @dataclass
@@ -94,11 +98,11 @@ MIN_TEST = 60
 """Test questions below which ``finish`` warns that the split cannot separate arms by modest differences."""
 
 
-def finish(project: Project, name: str, kind: str, kept: list[QAPair], rejected: list[QAPair],
+def finish(workdir: Path, embedder: Embedder, name: str, kind: str, kept: list[QAPair], rejected: list[QAPair],
            split_cfg: SplitConfig, seed: int, extra: dict[str, Any], started: float) -> DatasetReport:
-    """Split, check leakage, write the files and the card."""
-    dataset_dir(project, name)  # validates the name before any work is lost
-    result: SplitResult = split_pairs(kept, split_cfg, project.embedder, seed)
+    """Split (near duplicates and leakage by ``embedder``), write the files and the card under ``workdir``."""
+    dataset_dir(workdir, name)  # validates the name before any work is lost
+    result: SplitResult = split_pairs(kept, split_cfg, embedder, seed)
     rejections = Counter(extra.pop("rejections", {}))
     for pair, reason in result.removed:
         pair.rating = Rating(False, reason)
@@ -110,32 +114,33 @@ def finish(project: Project, name: str, kind: str, kept: list[QAPair], rejected:
         if split_cfg.test > 0 and n_test < MIN_TEST else []
     card = {"name": name, "kind": kind, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 1), "seed": seed,
-            "embedder": project.config.embedder.model, **counts(result.splits), **extra,
+            "embedder": embedder.config.model, **counts(result.splits), **extra,
             "rejections": dict(rejections.most_common()),
             "split": split_cfg.model_dump(),
             "leakage": {"threshold": split_cfg.leakage_threshold,
                         "removed": sum(r == "leaks_into_train" for _, r in result.removed),
                         **{s: result.leakage[s].to_dict() for s in ("validation", "test")}},
             "warnings": warnings}
-    return DatasetReport(write_dataset(project, name, result.splits, rejected, card), card)
+    return DatasetReport(write_dataset(workdir, name, result.splits, rejected, card), card)
 
 
-def synthesize(project: Project, n: int | None = None, name: str = "synth", types: list[str] | None = None,
-               split_by: str | None = None, seed: int | None = None,
+def synthesize(resources: RetrievalResources, load_llm: Callable[[], LLM], llm_config: LLMConfig,
+               cfg: DatasetsConfig, workdir: Path, n: int | None = None, name: str = "synth",
+               types: list[str] | None = None, split_by: str | None = None, seed: int | None = None,
                on_start: Callable[[int], None] | None = None,
                on_slot: Callable[[str], None] | None = None) -> DatasetReport:
-    """Generate about ``n`` accepted pairs (config ``datasets.synth``) into ``.ragtune/datasets/<name>/``."""
+    """Generate about ``n`` accepted pairs (config ``cfg.synth``) from the chunks of ``resources``' index into
+    ``workdir/datasets/<name>/``; ``load_llm`` gives the LLM of the generators and the judge (``llm_config``)."""
     started = time.perf_counter()
-    cfg = project.config.datasets
     n = cfg.synth.n if n is None else n
     if n < 1:
         raise InputError(f"--n {n}: ask for at least one pair")
     seed = cfg.synth.seed if seed is None else seed
     split_cfg = split_config(cfg.split, split_by)
-    dataset_dir(project, name)
+    dataset_dir(workdir, name)
     weights = mix(cfg.synth.generators, types)
     rng = random.Random(seed)
-    ctx = SynthContext(project, ChunkPool(project, cfg.synth.min_chunk_tokens, rng), rng)
+    ctx = SynthContext(load_llm, ChunkPool(resources, cfg.synth.min_chunk_tokens, rng), rng)
     needed = 1 + (split_cfg.validation > 0) + (split_cfg.test > 0)
     if split_cfg.by == "document" and len({c.doc_source for c in ctx.pool.chunks}) < needed:
         raise InputError(f"--split-by document needs at least {needed} documents with chunks of "
@@ -143,7 +148,7 @@ def synthesize(project: Project, n: int | None = None, name: str = "synth", type
     gens = {t: generators.get(t)(getattr(cfg.synth.generators, t), ctx) for t in weights}
     rater = Rater(cfg.rater, ctx)
     judge = rater.calibrate()
-    dedup = NearDuplicateFilter(project.embedder, split_cfg.dedup_threshold)
+    dedup = NearDuplicateFilter(resources.embedder, split_cfg.dedup_threshold)
     kept: list[QAPair] = []
     rejected: list[QAPair] = []
     dropped: Counter[str] = Counter()
@@ -181,7 +186,7 @@ def synthesize(project: Project, n: int | None = None, name: str = "synth", type
         if on_slot:
             on_slot(f"{t}: {len(kept)} kept, {len(rejected)} rejected")
     rated = sum(c["rated"] for c in per_type.values())
-    llm = project.config.llm
+    llm = llm_config
     extra = {
         "generator": f"{llm.backend}:{llm.model}" if ctx.usage["llm_calls"] else "none (extractive only)",
         "types": {t: round(w, 3) for t, w in weights.items()},
@@ -194,7 +199,7 @@ def synthesize(project: Project, n: int | None = None, name: str = "synth", type
         "dropped": dict(dropped.most_common()), "rejections": rejections, "judge": judge,
         "usage": dict(ctx.usage), "config": {"synth": cfg.synth.model_dump(), "rater": cfg.rater.model_dump()},
     }
-    return finish(project, name, "synthetic", kept, rejected, split_cfg, seed, extra, started)
+    return finish(workdir, resources.embedder, name, "synthetic", kept, rejected, split_cfg, seed, extra, started)
 
 
 __all__ = ["SPLITS", "DatasetReport", "synthesize"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ragtune.text import QA_SENTENCES, split_sentences
+
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
-_SENTENCE = re.compile(r"(?<=[.!?;:])[\"')\]]*\s+(?=[A-Z0-9(\"\[])")
 _ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Inc|Ltd|Co|Corp|No|St|Jr|Sr|vs|e\.g|i\.e|U\.S)\.$")
 STOPWORDS = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being this that these those "
@@ -53,7 +54,7 @@ def longest_copied_run(text: str, source: str) -> int:
 def sentences(text: str, min_chars: int = 40, max_chars: int = 400) -> list[str]:
     """Sentences of ``text`` (white space collapsed) within the length bounds; no cut after ``Dr.``, ``Inc.``..."""
     merged: list[str] = []
-    for piece in _SENTENCE.split(" ".join(text.split())):
+    for piece in split_sentences(" ".join(text.split()), QA_SENTENCES):
         if merged and _ABBREVIATION.search(merged[-1]):
             merged[-1] += " " + piece
         else:

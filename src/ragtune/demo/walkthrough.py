@@ -20,8 +20,8 @@ from ragtune.demo import BENCH_QUESTIONS, CORPUS, QUESTIONS
 if TYPE_CHECKING:
     from ragtune.datasets.synth import DatasetReport
     from ragtune.generation.answer import Answer
+    from ragtune.model_registry import ModelVersion
     from ragtune.project import Project
-    from ragtune.training.registry import ModelVersion
     from ragtune.training.sft import OnProgress
 
 ARMS = ["base", "rag", "rag-advanced", "sft", "rag+sft"]
@@ -95,13 +95,13 @@ class Demo:
                 on_slot: Callable[[str], None] | None = None) -> tuple[Step, DatasetReport]:
         """The synthetic QA dataset ``synth`` (train/validation/test), generated unless it exists."""
         from ragtune.datasets.io import dataset_dir, load_card
-        from ragtune.datasets.synth import DatasetReport, synthesize
+        from ragtune.datasets.synth import DatasetReport
 
-        folder = dataset_dir(self.project, "synth")
+        folder = dataset_dir(self.project.workdir, "synth")
         if (folder / "card.json").is_file():
-            return Step("dataset", True), DatasetReport(folder, load_card(self.project, "synth"))
+            return Step("dataset", True), DatasetReport(folder, load_card(self.project.workdir, "synth"))
         with self._timed("dataset"):
-            return Step("dataset", False), synthesize(self.project, n=n, on_start=on_start, on_slot=on_slot)
+            return Step("dataset", False), self.project.synthesize(n=n, on_start=on_start, on_slot=on_slot)
 
     def sft_config(self, max_steps: int | None = None, epochs: float | None = None):
         overrides = {"max_steps": max_steps, "epochs": epochs}
@@ -112,19 +112,19 @@ class Demo:
              on_progress: OnProgress | None = None) -> tuple[Step, ModelVersion]:
         """LoRA SFT on the dataset's train split, scored against the base model on its test split; an SFT version
         trained with the same settings on the same data is reused."""
+        from ragtune.model_registry import ModelRegistry, sha256_file
         from ragtune.training.data import dataset_folder
-        from ragtune.training.registry import ModelRegistry, sha256_file
         from ragtune.training.sft import LoRASFT
 
         config = self.sft_config(max_steps, epochs)
-        train = sha256_file(dataset_folder(self.project, config.dataset) / "train.jsonl")
+        train = sha256_file(dataset_folder(self.project.workdir, config.dataset) / "train.jsonl")
         wanted = config.model_dump(mode="json")
         for version in reversed(ModelRegistry(self.project.workdir).list("sft")):
             if version.data_hashes.get("train") == train and version.config.get("sft") == wanted \
                     and "test_token_f1" in version.metrics:
                 return Step("sft", True), version
         with self._timed("sft"):
-            result = LoRASFT(self.project, config).run(on_progress=on_progress)
+            result = LoRASFT(self.project.training_resources, config).run(on_progress=on_progress)
         return Step("sft", False, {"train": result.train, "warnings": result.warnings}), result.version
 
     def bench(self, limit: int | None = None, on_start: Callable[[int], None] | None = None,
@@ -134,15 +134,15 @@ class Demo:
         from ragtune.evaluation.bench import run_bench
 
         with self._timed("bench"):
-            return run_bench(self.project, ARMS, BENCH_QUESTIONS, limit=limit, run=BENCH_RUN, on_start=on_start,
-                             on_answer=on_answer)
+            return run_bench(self.project.bench_system, ARMS, BENCH_QUESTIONS, limit=limit, run=BENCH_RUN,
+                             on_start=on_start, on_answer=on_answer)
 
     def report(self) -> dict[str, str]:
         """The HTML (and Markdown, JSON, CSV) report of the demo's bench run."""
         from ragtune.report import write_report
 
         with self._timed("report"):
-            return write_report(self.project, BENCH_RUN)
+            return write_report(self.project.workdir, BENCH_RUN)
 
     def run(self, limit: int | None = None, max_steps: int | None = None, epochs: float | None = None,
             n: int | None = None) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 also take an answer strategy (``rag:extract``, ``rag-advanced:extract+generate``, ``rag:decompose:generate``).
 
 A fine-tuned arm is a closed-book or RAG arm whose LLM is a version from the model registry
-(``project.llm_for``): ``sft`` (default: the latest SFT version), ``sft+dpo`` (the latest DPO version, trained
+(``BenchSystem.llm_for``): ``sft`` (default: the latest SFT version), ``sft+dpo`` (the latest DPO version, trained
 on an SFT parent) and ``rag+sft`` (``Project.ask`` with the latest SFT version generating); ``sft:v3`` names
 a version."""
 
@@ -20,8 +20,8 @@ from ragtune.registry import Registry, UnknownComponentError
 
 if TYPE_CHECKING:
     from ragtune.evaluation.questions import Question
-    from ragtune.generation.llms.base import LLM
-    from ragtune.project import Project
+    from ragtune.evaluation.system import BenchSystem
+    from ragtune.llm import LLM
 
 
 @dataclass
@@ -60,8 +60,8 @@ class Arm(ABC):
     fine_tuned: ClassVar[bool] = False
     default_arg: ClassVar[str | None] = None
 
-    def __init__(self, project: Project, arg: str | None = None) -> None:
-        self.project = project
+    def __init__(self, system: BenchSystem, arg: str | None = None) -> None:
+        self.system = system
         self.strategy: str | None = None
         if self.retrieves and arg:
             from ragtune.generation.strategies import strategies
@@ -88,7 +88,7 @@ class Arm(ABC):
     @property
     def price_key(self) -> str:
         """The model name the price sheet is looked up by."""
-        return self.project.config.llm.model
+        return self.system.llm_config.model
 
     def training(self) -> TrainingRun | None:
         """The measured training of a fine-tuned arm (None for arms that are not trained)."""
@@ -109,11 +109,11 @@ class ClosedBookArm(Arm):
 
     @cached_property
     def llm(self) -> LLM:
-        return self.project.llm
+        return self.system.llm_for(None)
 
     @property
     def system_prompt(self) -> str:
-        return self.project.config.training.sft.system_prompt
+        return self.system.sft_system_prompt
 
     def answer(self, question: Question) -> ArmAnswer:
         from ragtune.generation.answer import is_refusal
@@ -129,7 +129,7 @@ class ClosedBookArm(Arm):
                          gen.completion_tokens, round(gen.latency_s, 4), round(gen.latency_s, 4), gen.model)
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"kind": self.name, "arg": self.arg, "llm": self.project.config.llm.model_dump(mode="json"),
+        return {"kind": self.name, "arg": self.arg, "llm": self.system.llm_config.model_dump(mode="json"),
                 "prompt": self.system_prompt}
 
 
@@ -148,7 +148,7 @@ class RagArm(Arm):
 
     @property
     def answer_strategy(self) -> str:
-        return self.strategy or self.default_strategy or self.project.config.answer.strategy
+        return self.strategy or self.default_strategy or self.system.answer.strategy
 
     def ask_options(self) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "strategy": self.answer_strategy}
@@ -157,19 +157,19 @@ class RagArm(Arm):
         from ragtune.index.store import glob_escape
 
         filters = {"source": f"*{glob_escape(question.document)}"} if question.document else None
-        a = self.project.ask(question.question, filters=filters, **self.ask_options())
+        a = self.system.ask(question.question, filters=filters, **self.ask_options())
         contexts = [{k: c[k] for k in ("chunk_id", "source", "page", "text")} for c in a.chunks]
         llm_s = sum(s.get("llm_seconds", 0.0) for s in a.stages)
         return ArmAnswer(a.answer, a.answered, contexts, a.usage["prompt_tokens"], a.usage["completion_tokens"],
-                         a.latency_s, round(llm_s, 4), a.model or self.project.config.llm.model)
+                         a.latency_s, round(llm_s, 4), a.model or self.system.llm_config.model)
 
     def fingerprint(self) -> dict[str, Any]:
-        cfg = self.project.config
-        return {"kind": self.name, "arg": self.arg, "llm": cfg.llm.model_dump(mode="json"),
-                "pipeline": self.project.pipeline(self.pipeline).spec.to_dict(),
-                "strategy": self.answer_strategy, "answer": cfg.answer.model_dump(mode="json"),
-                "retrieval": cfg.retrieval.model_dump(mode="json"), "chunker": cfg.chunker.model_dump(mode="json"),
-                "embedder": cfg.embedder.model, "index_generation": self.project.store.generation()}
+        settings = self.system.settings_fingerprint()
+        return {"kind": self.name, "arg": self.arg, "llm": settings["llm"],
+                "pipeline": self.system.pipeline(self.pipeline).spec.to_dict(),
+                "strategy": self.answer_strategy, "answer": settings["answer"], "retrieval": settings["retrieval"],
+                "chunker": settings["chunker"], "embedder": settings["embedder"],
+                "index_generation": self.system.store.generation()}
 
 
 @arms.register("rag-advanced")
@@ -185,14 +185,12 @@ class _FineTuned:
 
     fine_tuned = True
     version_kind: ClassVar[str] = "sft"
-    project: Project
+    system: BenchSystem
     arg: str | None
 
-    @cached_property
+    @property
     def registry(self):
-        from ragtune.training.registry import ModelRegistry
-
-        return ModelRegistry(self.project.workdir)
+        return self.system.registry
 
     @cached_property
     def version(self):
@@ -235,7 +233,7 @@ class FineTunedArm(_FineTuned, ClosedBookArm):
 
     @cached_property
     def llm(self) -> LLM:
-        return self.project.llm_for(self.version.id)
+        return self.system.llm_for(self.version.id)
 
     def fingerprint(self) -> dict[str, Any]:
         return super().fingerprint() | self.version_fingerprint()
@@ -266,7 +264,7 @@ class FineTunedRagArm(_FineTuned, RagArm):
         return super().fingerprint() | self.version_fingerprint()
 
 
-def make_arms(project: Project, specs: list[str]) -> list[Arm]:
+def make_arms(system: BenchSystem, specs: list[str]) -> list[Arm]:
     """Arms from ``kind[:arg]`` strings; each label may appear once."""
     made: list[Arm] = []
     for spec in (s.strip() for s in specs):
@@ -274,7 +272,7 @@ def make_arms(project: Project, specs: list[str]) -> list[Arm]:
             continue
         kind, _, arg = spec.partition(":")
         try:
-            arm = arms.get(kind)(project, arg or None)
+            arm = arms.get(kind)(system, arg or None)
         except UnknownComponentError as e:
             raise InputError(f"--arms: {e}") from None
         if any(a.label == arm.label for a in made):

@@ -30,13 +30,18 @@ from ragtune.evaluation.questions import Question, QuestionSet, check_overlap, l
 from ragtune.evaluation.stats import bootstrap_mean, holm, paired_test, percentile
 
 if TYPE_CHECKING:
+    from ragtune.config import LLMConfig
+    from ragtune.evaluation.config import JudgeConfig
     from ragtune.evaluation.metrics import Metric
-    from ragtune.generation.llms.base import LLM
-    from ragtune.project import Project
+    from ragtune.evaluation.system import BenchSystem
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.store import Store
+    from ragtune.llm import LLM
 
 
-def bench_dir(project: Project) -> Path:
-    return project.workdir / "bench"
+def bench_dir(workdir: Path) -> Path:
+    """The bench runs of the project with ``workdir`` (its ``.ragtune/``)."""
+    return workdir / "bench"
 
 
 def _hash(data: Any) -> str:
@@ -78,27 +83,26 @@ class AnswerLog:
             os.fsync(f.fileno())
 
 
-def judge_llm(project: Project) -> LLM:
-    """The configured judge: the project's LLM unless ``bench.judge`` names another model."""
-    j = project.config.bench.judge
+def judge_llm(j: JudgeConfig, llm: LLMConfig, base: Callable[[], LLM]) -> LLM:
+    """The configured judge: the project's LLM (``base``, configured by ``llm``) unless ``j`` (``bench.judge``)
+    names another model."""
     update = {k: v for k, v in {"model": j.model, "backend": j.backend, "base_url": j.base_url}.items() if v}
     if not update:
-        return project.llm
+        return base()
     from ragtune.generation.llms import load_llm
 
-    return load_llm(project.config.llm.model_copy(update=update))
+    return load_llm(llm.model_copy(update=update))
 
 
-def judge_description(project: Project) -> dict[str, Any]:
-    j, llm = project.config.bench.judge, project.config.llm
+def judge_description(j: JudgeConfig, llm: LLMConfig) -> dict[str, Any]:
     return {"model": j.model or llm.model, "backend": j.backend or llm.backend, "base_url": j.base_url,
             "max_tokens": j.max_tokens}
 
 
-def _open_run(project: Project, questions: QuestionSet, run: str | None) -> Path:
+def _open_run(workdir: Path, questions: QuestionSet, run: str | None) -> Path:
     """The run folder of a question set (named by its hash unless ``run`` names it), checked to hold that set."""
     sha = questions.sha256
-    folder = bench_dir(project) / (run or sha[:12])
+    folder = bench_dir(workdir) / (run or sha[:12])
     folder.mkdir(parents=True, exist_ok=True)
     meta_path = folder / "run.json"
     if meta_path.exists():
@@ -117,24 +121,24 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def measure_deployment(project: Project, retrieves: bool) -> Deployment:
+def measure_deployment(store: Store, embedder: Embedder, retrieves: bool) -> Deployment:
     """Corpus size in embedder tokens and the embedder's measured throughput (tokens/s) on up to 32 chunks."""
     if not retrieves:
         return Deployment(0, None)
-    ids, _ = project.store.indexed_chunks()
-    chunks = project.store.chunks(ids)
+    ids, _ = store.indexed_chunks()
+    chunks = store.chunks(ids)
     corpus_tokens = sum(c.n_tokens for c in chunks)
     sample = chunks[:32]
     if not sample:
         return Deployment(corpus_tokens, None)
-    project.embedder.embed([sample[0].text])  # load the model outside the timing
+    embedder.embed([sample[0].text])  # load the model outside the timing
     t0 = time.perf_counter()
-    project.embedder.embed([c.text for c in sample])
+    embedder.embed([c.text for c in sample])
     seconds = time.perf_counter() - t0
     return Deployment(corpus_tokens, sum(c.n_tokens for c in sample) / seconds if seconds > 0 else None)
 
 
-def run_bench(project: Project, arms: list[str] | None = None, questions: Path | None = None,
+def run_bench(system: BenchSystem, arms: list[str] | None = None, questions: Path | None = None,
               limit: int | None = None, seed: int | None = None, run: str | None = None,
               on_start: Callable[[int], None] | None = None,
               on_answer: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -142,19 +146,20 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
     from ragtune.evaluation.metrics import MetricEnv, build_metrics
     from ragtune.evaluation.metrics.judge import calibrate
 
-    cfg = project.config.bench
+    cfg = system.bench
     seed = cfg.seed if seed is None else seed
     if cfg.primary_metric not in cfg.metrics:
         raise ConfigError(f"bench.primary_metric {cfg.primary_metric!r} is not in bench.metrics")
-    full = load_questions(project, questions)
+    full = load_questions(system.workdir, system.store, questions)
     qs = full.limit(limit)
-    chosen = make_arms(project, arms or cfg.arms)
-    if any(a.retrieves for a in chosen) and project.store.count_chunks() == 0:
-        raise InputError(f"the index of {project.root} is empty: run `ragtune ingest PATH` before benchmarking "
+    chosen = make_arms(system, arms or cfg.arms)
+    if any(a.retrieves for a in chosen) and system.store.count_chunks() == 0:
+        raise InputError(f"the index of {system.root} is empty: run `ragtune ingest PATH` before benchmarking "
                          f"{', '.join(a.label for a in chosen if a.retrieves)}")
-    folder = _open_run(project, full, run)
-    leakage = check_overlap(project, qs, [f for a in chosen for f in a.training_files()])
-    env = MetricEnv(cfg, project.embedder, lambda: judge_llm(project))
+    folder = _open_run(system.workdir, full, run)
+    leakage = check_overlap(system.workdir, system.embedder, system.datasets.split.leakage_threshold, qs,
+                            [f for a in chosen for f in a.training_files()])
+    env = MetricEnv(cfg, system.embedder, lambda: judge_llm(cfg.judge, system.llm_config, lambda: system.llm_for(None)))
     try:
         metrics = build_metrics(cfg.metrics, env)
     except ValueError as e:
@@ -162,7 +167,8 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
     calibration = None
     if "answer_correctness" in cfg.metrics:
         calibration = calibrate(env, [(q.question, q.answer) for q in qs.questions if not q.unanswerable])
-    scoring = {"metrics": cfg.metrics, "support_overlap": cfg.support_overlap, "judge": judge_description(project),
+    scoring = {"metrics": cfg.metrics, "support_overlap": cfg.support_overlap,
+               "judge": judge_description(cfg.judge, system.llm_config),
                "judge_used": env.judge_usable, "rubric": _rubric_hash()}
     scoring_fp = _hash(scoring)
     log = AnswerLog(folder / "answers.jsonl")
@@ -174,8 +180,8 @@ def run_bench(project: Project, arms: list[str] | None = None, questions: Path |
         arm_fp = _hash(arm.fingerprint())
         records[arm.label] = [_answer_one(arm, arm_fp, q, done, log, metrics, scoring_fp, on_answer)
                               for q in qs.questions]
-    deployment = measure_deployment(project, any(a.retrieves for a in chosen))
-    results = aggregate(project, qs, chosen, records, deployment, seed)
+    deployment = measure_deployment(system.store, system.embedder, any(a.retrieves for a in chosen))
+    results = aggregate(system, qs, chosen, records, deployment, seed)
     results.update({"run": folder.name, "run_dir": str(folder), "leakage": leakage,
                     "judge": scoring["judge"] | {"calibration": calibration},
                     "created": _now()})
@@ -211,15 +217,15 @@ def _answer_one(arm: Arm, arm_fp: str, q: Question, done: dict, log: AnswerLog, 
     return rec
 
 
-def aggregate(project: Project, qs: QuestionSet, chosen: list[Arm], records: dict[str, list[dict]],
+def aggregate(system: BenchSystem, qs: QuestionSet, chosen: list[Arm], records: dict[str, list[dict]],
               deployment: Deployment, seed: int) -> dict[str, Any]:
     """Per-arm metrics with bootstrap intervals, latency, tokens, accuracy and cost; paired tests between arms."""
     from ragtune.documents.tokenizer import token_counter_for
 
-    cfg = project.config.bench
-    sheet = load_price_sheet(cfg.price_sheet, project.root)
+    cfg = system.bench
+    sheet = load_price_sheet(cfg.price_sheet, system.root)
     model = CostModel(sheet, deployment)
-    counter = token_counter_for(project.embedder.path)
+    counter = token_counter_for(system.embedder.path)
     query_tokens = sum(counter.count(q.question) for q in qs.questions) / len(qs.questions)
     out_arms = []
     for arm in chosen:
@@ -293,16 +299,17 @@ def _per_question(qs: QuestionSet, records: dict[str, list[dict]]) -> list[dict]
     return rows
 
 
-def latest_run(project: Project) -> Path:
+def latest_run(workdir: Path) -> Path:
     """The run folder whose results were written last."""
-    found = sorted(bench_dir(project).glob("*/results.json"), key=lambda p: p.stat().st_mtime)
+    found = sorted(bench_dir(workdir).glob("*/results.json"), key=lambda p: p.stat().st_mtime)
     if not found:
-        raise InputError(f"no benchmark results in {bench_dir(project)}: run `ragtune bench` first")
+        raise InputError(f"no benchmark results in {bench_dir(workdir)}: run `ragtune bench` first")
     return found[-1].parent
 
 
-def load_results(project: Project, run: str | None = None) -> dict[str, Any]:
-    folder = bench_dir(project) / run if run else latest_run(project)
+def load_results(workdir: Path, run: str | None = None) -> dict[str, Any]:
+    """The results of bench run ``run`` (default: the latest) of the project with ``workdir``."""
+    folder = bench_dir(workdir) / run if run else latest_run(workdir)
     path = folder / "results.json"
     if not path.is_file():
         raise InputError(f"{path}: no such benchmark results (run `ragtune bench` first)")

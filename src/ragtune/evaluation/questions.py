@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ragtune.errors import InputError
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.store import Store
 
 _TRUE = {"1", "true", "yes", "y"}
 
@@ -131,17 +132,17 @@ def _gold_contexts(rec: dict[str, Any], source: str, i: int) -> list[str]:
     return [str(v) for v in value if str(v).strip()]
 
 
-def load_questions(project: Project, path: Path | None = None) -> QuestionSet:
+def load_questions(workdir: Path, store: Store, path: Path | None = None) -> QuestionSet:
     """``path`` (CSV/JSONL/JSON), or by default the held-out test split of ``ragtune data synth``, whose
     source chunks become the gold contexts."""
     if path is not None:
         return QuestionSet.read(path)
     from ragtune.datasets import load_split
 
-    rows = load_split(project, name="synth", split="test")
+    rows = load_split(workdir, name="synth", split="test")
     records = []
     for row in rows:
-        chunks = project.store.chunks(row.get("chunk_ids") or [])
+        chunks = store.chunks(row.get("chunk_ids") or [])
         records.append({"id": row["id"], "question": row["question"], "answer": row["answer"],
                         "unanswerable": row.get("type") == "unanswerable" or None,
                         "contexts": [c.text for c in chunks]})
@@ -153,19 +154,20 @@ def qa_text(question: str, answer: str) -> str:
     return f"{question}\n{answer}"
 
 
-def training_pairs(project: Project, files: list[Path]) -> list[str]:
+def training_pairs(workdir: Path, files: list[Path]) -> list[str]:
     """Question-answer texts (``qa_text``) of ``files`` and of the train split of every dataset in the project."""
     from ragtune.datasets.io import datasets_dir
 
     out = []
-    for path in sorted({p.resolve() for p in (*datasets_dir(project).glob("*/train.jsonl"), *files)}):
+    for path in sorted({p.resolve() for p in (*datasets_dir(workdir).glob("*/train.jsonl"), *files)}):
         with path.open(encoding="utf-8") as f:
             rows = [json.loads(line) for line in f if line.strip()]
         out.extend(qa_text(r["question"], str(r.get("answer") or "")) for r in rows)
     return out
 
 
-def check_overlap(project: Project, questions: QuestionSet, training_files: list[Path]) -> dict[str, Any]:
+def check_overlap(workdir: Path, embedder: Embedder, threshold: float, questions: QuestionSet,
+                  training_files: list[Path]) -> dict[str, Any]:
     """Whether any question with its reference answer is a near-duplicate of a training pair
     (``datasets.split.leakage_threshold``): the project's datasets and ``training_files`` (what the benchmarked
     models were trained on). Pairs are compared, not questions alone, because benchmark questions about
@@ -173,11 +175,10 @@ def check_overlap(project: Project, questions: QuestionSet, training_files: list
     benchmark on training data measures memory, not the approach."""
     from ragtune.datasets.leakage import check_leakage
 
-    train = training_pairs(project, training_files)
+    train = training_pairs(workdir, training_files)
     if not train:
         return {"checked": False, "reason": "the project has no training data"}
-    threshold = project.config.datasets.split.leakage_threshold
-    report = check_leakage(train, [qa_text(q.question, q.answer) for q in questions.questions], project.embedder,
+    report = check_leakage(train, [qa_text(q.question, q.answer) for q in questions.questions], embedder,
                            threshold)
     if not report.ok:
         shown = "; ".join(f"{t!r} ~ {r!r}" for t, r in report.questions[:3])

@@ -1,7 +1,8 @@
 """Retrieval evaluation on a BEIR folder: nDCG@10, Recall@10/100, MRR@10 and MAP (ranx), per-stage latency,
 and span-level precision/recall where the folder has gold character spans.
 
-The corpus is indexed once into a scratch project keyed by the content hash of ``corpus.jsonl`` and the
+The corpus is indexed once into a scratch index (``ScratchIndex``: ``ragtune.project.retrieval_evaluation``
+opens one as an in-memory project) keyed by the content hash of ``corpus.jsonl`` and the
 chunker and embedder settings, so later runs (other pipelines, other settings of retrieval) reuse it.
 Each corpus record becomes one document; a record's title heads every one of its chunks (as BEIR models
 encode "title text"). BEIR relevance is per corpus record, so retrieved chunks map to their record, first
@@ -17,8 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from ragtune.config import CONFIG_FILE, ProjectConfig
 from ragtune.datasets.beir import BeirDataset, CorpusDoc, file_sha256, load_beir
 from ragtune.errors import InputError
 from ragtune.evaluation.spans import span_precision_recall
@@ -27,6 +28,26 @@ METRICS = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "map"]
 INDEX_FORMAT = 1  # bump when the way a corpus is turned into chunks changes
 Progress = Callable[[int], None]
 Advance = Callable[[str], None]
+
+if TYPE_CHECKING:
+    from ragtune.documents.chunkers import Chunker
+    from ragtune.index.bm25 import BM25Index
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.store import Store
+    from ragtune.retrieval.pipeline import Pipeline
+
+
+class ScratchIndex(Protocol):
+    """What an evaluation uses of the index it fills and searches (a ``Project`` is one)."""
+
+    store: Store
+    bm25: BM25Index
+    embedder: Embedder
+    chunker: Chunker
+
+    def pipeline(self, spec: str | None = None) -> Pipeline: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -120,12 +141,12 @@ def ir_metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]
 class RetrievalEvaluation:
     """Evaluates pipelines on one BEIR folder and split. ``index()`` first (cached), then ``run()`` per
     pipeline. ``depth``: documents ranked per query (Recall@100 needs 100); ``span_ks``: cut-offs, in chunks,
-    of the span metrics; ``registry_dir``: the project folder (``.ragtune/``) whose model registry resolves
-    version ids and ``champion`` in the embedder and ``rerank`` settings."""
+    of the span metrics. The scratch index is named by ``index_key`` of the ``chunker`` settings and the
+    ``embedder_identity``, and opened in ``root`` by ``open_index``."""
 
-    def __init__(self, data: str | Path, config: ProjectConfig | None = None, split: str = "test",
-                 limit: int | None = None, depth: int = 100, span_ks: tuple[int, ...] = (4, 10),
-                 cache_dir: str | Path | None = None, registry_dir: str | Path | None = None) -> None:
+    def __init__(self, data: str | Path, chunker: dict, embedder_identity: str,
+                 open_index: Callable[[Path], ScratchIndex], split: str = "test", limit: int | None = None,
+                 depth: int = 100, span_ks: tuple[int, ...] = (4, 10), cache_dir: str | Path | None = None) -> None:
         from ragtune.generation.profiles import cache_dir as default_cache
 
         if limit is not None and limit < 1:
@@ -135,39 +156,26 @@ class RetrievalEvaluation:
             keep = list(self.dataset.queries)[:limit]
             self.dataset.queries = {q: self.dataset.queries[q] for q in keep}
             self.dataset.qrels = {q: self.dataset.qrels[q] for q in keep}
-        self.config = config or ProjectConfig()
         self.depth = depth
         self.span_ks = span_ks
-        self.registry_dir = registry_dir
-        self.key = self.index_key(file_sha256(self.dataset.corpus_file), self.config, registry_dir)
+        self.key = self.index_key(file_sha256(self.dataset.corpus_file), chunker, embedder_identity)
         self.root = Path(cache_dir or default_cache() / "beir") / self.key[:16]
-        self._project = None
+        self._open_index = open_index
+        self._scratch: ScratchIndex | None = None
 
     @staticmethod
-    def index_key(corpus_sha256: str, config: ProjectConfig, registry_dir: str | Path | None = None) -> str:
-        """What the index depends on: the corpus bytes, the chunker and the embedding model (a registry
+    def index_key(corpus_sha256: str, chunker: dict, embedder_identity: str) -> str:
+        """What the index depends on: the corpus bytes, the chunker settings and the embedding model (a registry
         version by its identity, so retraining or promoting re-indexes)."""
-        from ragtune.index.embedder import resolve_embedder
-        from ragtune.training.registry import ModelRegistry
-
-        registry = ModelRegistry(registry_dir) if registry_dir is not None else None
-        parts = {"corpus": corpus_sha256, "chunker": config.chunker.model_dump(mode="json"),
-                 "embedder": resolve_embedder(config.embedder.model, registry)[1], "format": INDEX_FORMAT}
+        parts = {"corpus": corpus_sha256, "chunker": chunker, "embedder": embedder_identity, "format": INDEX_FORMAT}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     @property
-    def project(self):
-        """The scratch project; its ragtune.yaml is rewritten with the current settings on each run."""
-        if self._project is None:
-            from ragtune.project import WORKDIR, Project
-
-            (self.root / WORKDIR).mkdir(parents=True, exist_ok=True)
-            config = self.config.model_copy(update={"name": f"beir-{self.key[:16]}"})
-            (self.root / CONFIG_FILE).write_text(
-                f"# scratch index of {self.dataset.corpus_file}; written by `ragtune eval retrieval`\n"
-                f"{config.dump()}", encoding="utf-8")
-            self._project = Project(self.root, registry_dir=self.registry_dir)
-        return self._project
+    def scratch(self) -> ScratchIndex:
+        """The scratch index in ``root``, opened on first use."""
+        if self._scratch is None:
+            self._scratch = self._open_index(self.root)
+        return self._scratch
 
     def index(self, on_start: Progress | None = None, on_item: Advance | None = None,
               batch: int = 64) -> IndexInfo:
@@ -175,7 +183,7 @@ class RetrievalEvaluation:
         from ragtune.documents.models import Document, Page
 
         t0 = time.perf_counter()
-        proj = self.project
+        proj = self.scratch
         stored = proj.store.documents()
         todo = [d for d in self.dataset.corpus.values()
                 if d.id not in stored or stored[d.id].sha256 != _doc_sha(d)]
@@ -206,7 +214,7 @@ class RetrievalEvaluation:
 
     def run(self, pipeline: str, on_start: Progress | None = None, on_item: Advance | None = None) -> PipelineResult:
         """Retrieve for every query with ``pipeline`` and score the ranking of corpus records."""
-        proj = self.project
+        proj = self.scratch
         pipe = proj.pipeline(pipeline)
         ds = self.dataset
         chunks_per_doc = max(1.0, proj.store.count_chunks() / max(1, len(ds.corpus)))
@@ -252,17 +260,5 @@ class RetrievalEvaluation:
         return doc.document, doc.start + chunk.start, doc.start + chunk.end
 
     def close(self) -> None:
-        if self._project is not None:
-            self._project.close()
-
-
-def evaluate_retrieval(data: str | Path, pipelines: list[str], config: ProjectConfig | None = None,
-                       **options) -> RetrievalReport:
-    """Index ``data`` (cached) and evaluate each pipeline; ``options`` go to ``RetrievalEvaluation``."""
-    ev = RetrievalEvaluation(data, config, **options)
-    try:
-        info = ev.index()
-        results = [ev.run(p) for p in pipelines]
-    finally:
-        ev.close()
-    return RetrievalReport(str(data), ev.dataset.split, len(ev.dataset.queries), info, results)
+        if self._scratch is not None:
+            self._scratch.close()

@@ -12,15 +12,17 @@ import numpy as np
 
 from ragtune.generation.citation_check import check_citations
 from ragtune.generation.citations import Citation, attribute, extract_citations, strip_invalid_markers
-from ragtune.generation.llms.base import LLM, OnToken
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import NO_ANSWER
 from ragtune.generation.strategies import AnswerStrategy
+from ragtune.llm import LLM, OnToken
 from ragtune.retrieval.hybrid import Hit
 from ragtune.retrieval.pipeline import Pipeline, QueryContext, trace_dicts
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.config import Price
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.store import Store
 
 
 @dataclass
@@ -57,24 +59,29 @@ def is_refusal(text: str) -> bool:
     return not t or t.startswith(NO_ANSWER.lower()[:40]) or "do not contain the answer" in t
 
 
-def relevance(project: Project, ctx: QueryContext) -> float:
+def relevance(embedder: Embedder, store: Store, ctx: QueryContext) -> float:
     """Best dense similarity of the question to what was retrieved (computed when the pipeline had none)."""
     if ctx.best_similarity is not None:
         return ctx.best_similarity
     if not ctx.hits:
         return 0.0
-    vecs = project.embedder.embed_cached([h.chunk.text for h in ctx.hits], project.store)
-    return float(np.max(vecs @ project.embedder.embed_query(ctx.question)))
+    vecs = embedder.embed_cached([h.chunk.text for h in ctx.hits], store)
+    return float(np.max(vecs @ embedder.embed_query(ctx.question)))
 
 
 class CitedAnswerer:
     """Answers questions with a pipeline and an answer strategy (``generate`` and ``extract+generate`` call the
-    strategy's LLM); every LLM call is traced and priced."""
+    strategy's LLM); every LLM call is traced and priced by ``prices``. Below ``min_relevance`` (the best dense
+    similarity of the question to the passages, by ``embedder`` over ``store``'s cache) it does not answer."""
 
-    def __init__(self, project: Project, pipeline: Pipeline, strategy: AnswerStrategy) -> None:
-        self.project = project
+    def __init__(self, pipeline: Pipeline, strategy: AnswerStrategy, embedder: Embedder, store: Store,
+                 min_relevance: float, prices: dict[str, Price]) -> None:
         self.pipeline = pipeline
         self.strategy = strategy
+        self.embedder = embedder
+        self.store = store
+        self.min_relevance = min_relevance
+        self.prices = prices
         self.llm: LLM = strategy.llm
 
     def _generate(self, ctx: QueryContext, question: str, hits: list[Hit], stage: str, notes: str | None = None,
@@ -96,14 +103,14 @@ class CitedAnswerer:
         if ctx.sub_questions:
             hits, sub_answers = self._answer_parts(ctx, top_k, filters)
             notes = "Answers to sub-questions:\n" + "\n".join(f"- {s['question']} {s['answer']}" for s in sub_answers)
-        answered = bool(hits) and relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance
+        answered = bool(hits) and relevance(self.embedder, self.store, ctx) >= self.min_relevance
         text, citations, checked = NO_ANSWER, [], []
         if answered:
             raw = self._generate(ctx, question, hits, "generate", notes, on_token)
             answered = not is_refusal(raw)
             if answered:
                 text, citations = self._finish(raw, hits)
-                checked = [asdict(c) for c in check_citations(text, [h.chunk for h in hits], self.project.embedder)]
+                checked = [asdict(c) for c in check_citations(text, [h.chunk for h in hits], self.embedder)]
         return Answer(
             question, text, citations, [chunk_record(h) for h in hits], ctx.usage,
             round(time.perf_counter() - t0, 4), round(self._cost(ctx), 8), self.llm.model_id, answered,
@@ -136,7 +143,7 @@ class CitedAnswerer:
 
     def _cost(self, ctx: QueryContext) -> float:
         """All LLM calls of the answer (pre-retrieval, reranking, generation) at this model's price."""
-        return sum(call_cost(self.project.config.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
+        return sum(call_cost(self.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
                              t.llm_seconds) for t in ctx.trace)
 
 

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragtune.documents.models import Chunk
-from ragtune.generation.citations import content_words
+from ragtune.text import CITED_SENTENCES, content_words, split_sentences
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"])")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
@@ -27,7 +26,7 @@ def check_citations(answer: str, chunks: Sequence[Chunk], embedder, min_overlap:
     its content words found in the passage, or the embedding cosine when that is higher. A sentence is
     supported when either clears its threshold."""
     cited_sentences = []
-    for sentence in _SENTENCE.split(answer):
+    for sentence in split_sentences(answer, CITED_SENTENCES):
         cited = sorted({int(n) for n in _MARKER.findall(sentence) if 1 <= int(n) <= len(chunks)})
         if cited:
             cited_sentences.append((_MARKER.sub("", sentence).strip(), cited))

@@ -8,14 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragtune.documents.models import Chunk
+from ragtune.text import ANSWER_SENTENCES, content_words, split_sentences
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_SENTENCE = re.compile(r"(?<=[A-Za-z)\"'\u201d][.!?])\s+")
-_WORD = re.compile(r"[A-Za-z0-9]{3,}")
-_STOP = frozenset(
-    "the and for that this with are was were from have has had not but shall will which any its into such "
-    "other than then there their them they what when who how under upon each all may been being".split()
-)
 
 
 @dataclass
@@ -26,15 +21,11 @@ class Citation:
     chunk_id: str
 
 
-def content_words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)} - _STOP
-
-
 def attribute(answer: str, chunks: Sequence[Chunk], min_overlap: float = 0.5) -> str:
     """Append a marker to each uncited sentence whose content words mostly occur in one passage."""
     vocab = [content_words(c.text) for c in chunks]
     out = []
-    for sentence in _SENTENCE.split(answer.strip()):
+    for sentence in split_sentences(answer.strip(), ANSWER_SENTENCES):
         words = content_words(_MARKER.sub("", sentence))
         if sentence and not _MARKER.search(sentence) and words and vocab:
             overlap = [len(words & v) / len(words) for v in vocab]

@@ -37,7 +37,11 @@ from ragtune.index.store import glob_escape
 from ragtune.retrieval.pipeline import QueryContext, StageTrace, generate_traced
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.config import Price
+    from ragtune.generation.config import CompareConfig
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.store import Store
+    from ragtune.retrieval.pipeline import Pipeline
 
 # What the strategies are asked (and the sentences scored against): of the phrasings tried, the one whose best
 # sentence was the governing-law clause in all six demo contracts with the default embedder.
@@ -168,11 +172,19 @@ def cited_sentence(chunk: Chunk, summary: str, aspect: str, limit: int = 300) ->
 
 
 class DocumentComparer:
-    """Map (per document, with an answer strategy) and reduce (across documents) with the project's pipeline."""
+    """Map (per document, with an answer strategy) and reduce (across documents). ``pipelines`` resolves a
+    pipeline name or spec (None: the default); ``min_relevance``, ``prices`` and ``seed`` are the project's."""
 
-    def __init__(self, project: Project, strategy: AnswerStrategy) -> None:
-        self.project = project
-        self.config = project.config.compare
+    def __init__(self, pipelines: Callable[[str | None], Pipeline], store: Store, embedder: Embedder,
+                 strategy: AnswerStrategy, config: CompareConfig, min_relevance: float, prices: dict[str, Price],
+                 seed: int) -> None:
+        self.pipelines = pipelines
+        self.store = store
+        self.embedder = embedder
+        self.config = config
+        self.min_relevance = min_relevance
+        self.prices = prices
+        self.seed = seed
         self.strategy = strategy
         self.llm = strategy.llm
         self.trace: list[StageTrace] = []
@@ -183,7 +195,7 @@ class DocumentComparer:
 
     def _generate(self, messages: list[dict[str, str]], stage: str, max_tokens: int) -> str:
         return generate_traced(self.llm, messages, stage, max_tokens, self.config.retries,
-                               self.project.config.llm.seed, self.trace)
+                               self.seed, self.trace)
 
     def compare(self, aspect: str, docs: list[str] | None = None, top_k: int | None = None,
                 pipeline: str | None = None, on_start: Callable[[int], None] | None = None,
@@ -191,16 +203,16 @@ class DocumentComparer:
         t0 = time.perf_counter()
         if not aspect.strip():
             raise InputError("the aspect to compare is empty")
-        if self.project.store.count_chunks() == 0:
-            raise InputError(f"the index of {self.project.root} is empty: run `ragtune ingest PATH` first")
-        stored = self.project.store.documents()
+        if self.store.count_chunks() == 0:
+            raise InputError("the index is empty: run `ragtune ingest PATH` first")
+        stored = self.store.documents()
         sources = select_documents(list(stored), docs)
         if on_start:
             on_start(len(sources) + 1)
-        pipeline = pipeline or self.config.pipeline
+        pipe = self.pipelines(pipeline or self.config.pipeline)
         rows = []
         for n, source in enumerate(sources, start=1):
-            ctx = self.project.retrieve(aspect, top_k or self.config.top_k, {"source": glob_escape(source)}, pipeline)
+            ctx = pipe.run(aspect, top_k or self.config.top_k, {"source": glob_escape(source)})
             for t in ctx.trace:
                 t.stage = f"{t.stage}[{n}]"
             self.trace.extend(ctx.trace)
@@ -211,12 +223,12 @@ class DocumentComparer:
         synthesis, method, cites = self._reduce(aspect, rows)
         if on_document:
             on_document("synthesis")
-        cost = sum(call_cost(self.project.config.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
+        cost = sum(call_cost(self.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
                              t.llm_seconds) for t in self.trace)
         usage = {"prompt_tokens": sum(t.prompt_tokens for t in self.trace),
                  "completion_tokens": sum(t.completion_tokens for t in self.trace)}
         return Comparison(aspect, rows, synthesis, method, cites, usage, round(time.perf_counter() - t0, 4),
-                          round(cost, 8), self.llm.model_id, self.project.pipeline(pipeline).name, self.strategy.name,
+                          round(cost, 8), self.llm.model_id, pipe.name, self.strategy.name,
                           [asdict(t) for t in self.trace], self.warnings)
 
     def _map(self, n: int, aspect: str, source: str, title: str, ctx: QueryContext) -> DocumentRow:
@@ -226,7 +238,7 @@ class DocumentComparer:
         records = [chunk_record(h) for h in ctx.hits]
         question = QUESTION.format(aspect=aspect)
         relevant = any(h.bm25_score for h in ctx.hits) or (
-            bool(chunks) and relevance(self.project, ctx) >= self.project.config.retrieval.min_relevance)
+            bool(chunks) and relevance(self.embedder, self.store, ctx) >= self.min_relevance)
         if not relevant:
             return DocumentRow(n, source, title, f"Nothing in this document addresses {aspect}.", "not_found", [], [],
                                records)
@@ -249,7 +261,7 @@ class DocumentComparer:
             selected = self.strategy.selector.select(question, chunks)
             text = quote(selected) or insert_marker(" ".join(chunks[0].text.split())[:300], 1)
             method, citations = "extractive", extract_citations(text, chunks)
-        checked = check_citations(text, chunks, self.project.embedder)
+        checked = check_citations(text, chunks, self.embedder)
         uncited = [s for s in _sentence_texts(text) if not _MARKER.search(s)]
         return DocumentRow(n, source, title, text, method, citations, key_terms(aspect, chunks), records,
                            [cited_sentence(chunks[c.n - 1], text, aspect) for c in citations], uncited,

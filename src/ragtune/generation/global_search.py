@@ -12,23 +12,29 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ragtune.documents.models import Chunk
 from ragtune.generation.answer import is_refusal
-from ragtune.generation.citations import attribute, content_words, extract_citations, strip_invalid_markers
+from ragtune.generation.citations import attribute, extract_citations, strip_invalid_markers
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import NO_ANSWER
 from ragtune.generation.strategies import AnswerStrategy
 from ragtune.generation.strategies.generate import Generate
 from ragtune.index.graph.knowledge_graph import KnowledgeGraph, atomic_write_text, read_json
 from ragtune.retrieval.pipeline import StageTrace, generate_traced
+from ragtune.text import content_words
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.config import Price
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.graph.config import GraphConfig
+    from ragtune.index.store import Store
 
 PROMPT_VERSION = 1
 SUMMARY_PROMPT = ("Facts extracted from documents:\n{facts}\n\nIn two to four sentences, summarise what these facts "
@@ -131,19 +137,26 @@ class GlobalAnswer:
 
 class GlobalSearch:
     """Map-reduce over community summaries (``index.graph.global_communities`` communities per question); the
-    final answer by ``strategy``."""
+    final answer by ``strategy``. ``graph`` gives the knowledge graph and warnings about it; community
+    summaries are cached in ``cache_path``; ``prices`` and ``seed`` are the project's."""
 
-    def __init__(self, project: Project, strategy: AnswerStrategy) -> None:
-        self.project = project
-        self.config = project.config.index.graph
+    def __init__(self, graph: Callable[[], tuple[KnowledgeGraph, list[str]]], store: Store, embedder: Embedder,
+                 strategy: AnswerStrategy, config: GraphConfig, prices: dict[str, Price], seed: int,
+                 cache_path: Path) -> None:
+        self.graph = graph
+        self.store = store
+        self.embedder = embedder
+        self.config = config
+        self.prices = prices
+        self.seed = seed
         self.strategy = strategy
         self.llm = strategy.llm
         self.trace: list[StageTrace] = []
         self.warnings: list[str] = []
-        self.cache_path = project.workdir / "graph" / "communities.json"
+        self.cache_path = cache_path
 
     def _generate(self, messages: list[dict[str, str]], stage: str, max_tokens: int, retries: int = 1) -> str:
-        return generate_traced(self.llm, messages, stage, max_tokens, retries, self.project.config.llm.seed,
+        return generate_traced(self.llm, messages, stage, max_tokens, retries, self.seed,
                                self.trace)
 
     def _summarise(self, community: Community) -> None:
@@ -172,8 +185,8 @@ class GlobalSearch:
 
         named = {m.node for m in LocalGraphSearch(graph).match(question)}
         members = graph.communities()
-        emb = self.project.embedder
-        sims = emb.embed_cached([c.facts_text for c in found], self.project.store) @ emb.embed_query(question)
+        emb = self.embedder
+        sims = emb.embed_cached([c.facts_text for c in found], self.store) @ emb.embed_query(question)
         scores = [float(s) + 0.3 * len(named & set(members.get(c.id, []))) for c, s in zip(found, sims, strict=True)]
         order = np.argsort(-np.asarray(scores), kind="stable")[: self.config.global_communities]
         return [(found[i], round(scores[i], 4)) for i in order]
@@ -197,10 +210,8 @@ class GlobalSearch:
         return attribute(strip_invalid_markers(raw, len(notes)), pseudo) if raw and not is_refusal(raw) else "", pseudo
 
     def answer(self, question: str) -> GlobalAnswer:
-        from ragtune.index.graph.builder import load_or_build
-
         t0 = time.perf_counter()
-        graph, warnings = load_or_build(self.project)
+        graph, warnings = self.graph()
         self.warnings.extend(f"global: {w}" for w in warnings)
         found = communities(graph)
         ranked = self._rank(question, graph, found) if found else []
@@ -227,7 +238,7 @@ class GlobalSearch:
                 c = notes[cite.n - 1][0]
                 citations.append({"n": cite.n, "community": c.id, "title": c.title, "documents": c.documents,
                                   "chunk_ids": c.chunk_ids[:5]})
-        cost = sum(call_cost(self.project.config.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
+        cost = sum(call_cost(self.prices, self.llm.model_id, t.prompt_tokens, t.completion_tokens,
                              t.llm_seconds) for t in self.trace)
         noted = {c.id: n for c, n in notes}
         evidence = focus([f for c, _ in ranked for f in c.facts], question, self.config.global_facts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ragtune.config import Price
-from ragtune.generation.llms.base import Generation
+from ragtune.llm import Generation
 
 
 def call_cost(prices: dict[str, Price], model: str | None, prompt_tokens: int, completion_tokens: int,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 
 from ragtune.documents.models import Chunk
-from ragtune.generation.llms.base import Message
+from ragtune.llm import Message
 
 NO_ANSWER = "The documents do not contain the answer to this question."
 

@@ -15,14 +15,14 @@ from ragtune.index.store import Store
 from ragtune.models import model_dir
 
 if TYPE_CHECKING:
-    from ragtune.training.registry import ModelRegistry
+    from ragtune.model_registry import ModelRegistry
 
 
 def resolve_embedder(name: str, registry: ModelRegistry | None = None) -> tuple[str, str]:
     """(folder, identity) of an embedder: a model registry version (``v3``, ``champion``), an installed model
     package, a folder or a hub id. The identity keys embedding caches and indexes, so changing the model (or the
     version ``champion`` points to) re-embeds instead of mixing vectors of two models."""
-    from ragtune.training.registry import is_version_ref, version_identity
+    from ragtune.model_registry import is_version_ref, version_identity
 
     if not is_version_ref(name):
         return model_dir(name, marker="modules.json"), name
@@ -41,7 +41,7 @@ class Embedder:
 
     @property
     def model(self):
-        return _load(self.path, self.config.device)
+        return load_sentence_transformer(self.path, self.config.device)
 
     @property
     def dimension(self) -> int:
@@ -80,7 +80,7 @@ class Embedder:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, device: str):
+def load_sentence_transformer(path: str, device: str):
     """One loaded model per (path, device) and process, shared by all projects."""
     from sentence_transformers import SentenceTransformer
 

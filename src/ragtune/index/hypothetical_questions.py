@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from ragtune.config import HypotheticalQuestionsConfig
 from ragtune.documents.models import Chunk
-from ragtune.generation.parsing import parse_lines
+from ragtune.parsing import parse_lines
 
 if TYPE_CHECKING:
-    from ragtune.generation.llms.base import LLM
+    from ragtune.llm import LLM
 
 PROMPT = ("Write {n} short questions that the following passage answers. Each question must be answerable "
           "from the passage alone. One question per line, nothing else.\n\nPassage:\n{text}\n\nQuestions:")

@@ -6,16 +6,13 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ragtune.report.advise import Advice, advise
 from ragtune.report.analysis import CADENCES, Analysis, analyse
 from ragtune.report.document import Section, Table, to_html, to_markdown
 from ragtune.report.findings import findings
 from ragtune.report.format import interval, num, p_value, questions, seconds, usd, volume
-
-if TYPE_CHECKING:
-    from ragtune.project import Project
 
 
 def build_sections(an: Analysis, advice: Advice) -> list[Section]:
@@ -189,15 +186,15 @@ def questions_csv(an: Analysis) -> str:
     return _csv(rows)
 
 
-def write_report(project: Project, run: str | None = None, out: Path | None = None,
+def write_report(workdir: Path, run: str | None = None, out: Path | None = None,
                  queries_per_month: int | None = None, data_changes: str | None = None) -> dict[str, str]:
     """Write report.html, report.md, report.json, arms.csv and questions.csv into ``out`` (default: the run
-    folder); returns their paths."""
+    folder); returns their paths. ``workdir``: the project's ``.ragtune/``, whose bench runs are read."""
     from ragtune.evaluation.bench import bench_dir, latest_run, load_results
     from ragtune.report.plots import PLOTS
 
-    results = load_results(project, run)
-    folder = Path(out) if out else (bench_dir(project) / run if run else latest_run(project))
+    results = load_results(workdir, run)
+    folder = Path(out) if out else (bench_dir(workdir) / run if run else latest_run(workdir))
     folder.mkdir(parents=True, exist_ok=True)
     an = analyse(results, queries_per_month, data_changes)
     advice = advise(an, results["config"]["target"], an.primary)

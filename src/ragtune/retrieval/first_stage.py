@@ -13,7 +13,7 @@ from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext,
 
 
 class FirstStageConfig(ComponentConfig):
-    """Overrides of the project's ``retrieval`` settings for this stage (None = use the project's)."""
+    """Overrides of the ``retrieval`` settings for this stage (None = use the settings)."""
 
     bm25_weight: float | None = None
     dense_weight: float | None = None
@@ -26,13 +26,13 @@ class FirstStage(Component):
     Config = FirstStageConfig
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
-        base = self.project.config.retrieval
+        base = self.resources.settings
         overrides = {k: v for k, v in self.config.model_dump(exclude={"name"}).items() if v is not None}
-        retriever = HybridRetriever(base.model_copy(update={"mode": self.mode, **overrides}), self.project.store,
-                                    self.project.bm25, self.project.embedder)
+        retriever = HybridRetriever(base.model_copy(update={"mode": self.mode, **overrides}), self.resources.store,
+                                    self.resources.bm25, self.resources.embedder)
         vector = None
         if ctx.dense_texts and self.mode != "bm25":
-            v = self.project.embedder.embed(ctx.dense_texts).mean(axis=0)
+            v = self.resources.embedder.embed(ctx.dense_texts).mean(axis=0)
             vector = (v / (np.linalg.norm(v) or 1.0)).astype(np.float32)
         results = [retriever.retrieve(q, ctx.fetch_k, ctx.filters, dense_vector=vector) for q in ctx.queries]
         sims = [r.best_similarity for r in results if r.best_similarity is not None]

@@ -7,17 +7,16 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ragtune.errors import ConfigError
 from ragtune.registry import Registry
 from ragtune.retrieval.hybrid import Hit
-
-if TYPE_CHECKING:
-    from ragtune.project import Project
+from ragtune.retrieval.resources import RetrievalResources
 
 log = logging.getLogger("ragtune.pipeline")
 Kind = Literal["pre", "retrieve", "post"]
@@ -100,16 +99,17 @@ class QueryContext:
 
 class Component(ABC):
     """One technique. Subclasses set ``kind`` and ``Config`` and implement ``run``, returning the details
-    to trace. ``chat`` calls the project's LLM and books its tokens to the running stage."""
+    to trace. A component gets what it uses in ``resources``; ``chat`` calls their LLM and books its tokens to
+    the running stage."""
 
     name: ClassVar[str]
     kind: ClassVar[Kind]
     Config: ClassVar[type[ComponentConfig]]
     narrows: ClassVar[bool] = False  # post stages that pick the best of many candidates
 
-    def __init__(self, config: ComponentConfig, project: Project) -> None:
+    def __init__(self, config: ComponentConfig, resources: RetrievalResources) -> None:
         self.config = config
-        self.project = project
+        self.resources = resources
         self._trace: StageTrace | None = None
 
     @abstractmethod
@@ -118,7 +118,7 @@ class Component(ABC):
 
     def chat(self, prompt: str, system: str | None = None, **options: Any) -> str:
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
-        gen = self.project.llm.generate(messages, **options)
+        gen = self.resources.llm().generate(messages, **options)
         if self._trace is not None:
             self._trace.add(gen)
         return gen.text.strip()
@@ -194,12 +194,15 @@ def parse_spec(spec: str, named: dict[str, list[str | dict[str, Any]]], default_
 
 
 class Pipeline:
-    """Runs a spec's components. ``router`` may switch to another named pipeline after pre-retrieval."""
+    """Runs a spec's components on ``resources``. ``router`` may switch to another named pipeline after
+    pre-retrieval: ``resolve`` turns its name into that pipeline."""
 
-    def __init__(self, spec: PipelineSpec, project: Project) -> None:
+    def __init__(self, spec: PipelineSpec, resources: RetrievalResources,
+                 resolve: Callable[[str], Pipeline] | None = None) -> None:
         self.spec = spec
-        self.project = project
-        self.components = [components.get(c.name)(c, project) for c in spec.stages]
+        self.resources = resources
+        self.resolve = resolve
+        self.components = [components.get(c.name)(c, resources) for c in spec.stages]
 
     @property
     def name(self) -> str:
@@ -209,16 +212,19 @@ class Pipeline:
             skip: tuple[str, ...] = ()) -> QueryContext:
         """Pre-retrieval, retrieval and post-retrieval for ``question``; ``skip`` names kinds of stage
         not to run (sub-questions skip decomposition)."""
-        top_k = top_k or self.project.config.retrieval.top_k
+        settings = self.resources.settings
+        top_k = top_k or settings.top_k
         narrowing = any(c.narrows for c in self.components)
-        fetch_k = max(top_k, self.project.config.retrieval.candidates) if narrowing else top_k
+        fetch_k = max(top_k, settings.candidates) if narrowing else top_k
         ctx = QueryContext(question, top_k, fetch_k, filters)
         for component in self.components:
             if component.name in skip:
                 continue
             component(ctx)
             if ctx.route and ctx.route != self.name:
-                routed = self.project.pipeline(ctx.route).run(question, top_k, filters, skip=("router",))
+                if self.resolve is None:
+                    raise ConfigError(f"pipeline {self.name!r} routes to {ctx.route!r} but was given no resolver")
+                routed = self.resolve(ctx.route).run(question, top_k, filters, skip=("router",))
                 routed.trace[:0] = ctx.trace
                 return routed
         ctx.hits = ctx.hits[:top_k]

@@ -14,9 +14,9 @@ class _Strict(BaseModel):
 class LoRAConfig(_Strict):
     """The low-rank adapter trained on top of the frozen base model (PEFT ``LoraConfig``)."""
 
-    r: int = Field(16, ge=1)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.05, ge=0, lt=1)
+    r: int = Field(16, ge=1, description="Rank of the adapter matrices.")
+    alpha: int = Field(32, ge=1, description="Scale of the adapter's update (alpha / r).")
+    dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the adapter's input.")
     target_modules: str | list[str] = Field(
         "all-linear", description="Module names to adapt, or 'all-linear' (every linear layer but the LM head).")
 
@@ -43,14 +43,15 @@ class SFTConfig(_Strict):
                                    "the project's llm.model.")
     dataset: str = Field("synth", description="A dataset name under .ragtune/datasets/ or a folder with "
                          "train/validation/test.jsonl.")
-    epochs: float = Field(2.0, gt=0)
+    epochs: float = Field(2.0, gt=0, description="Passes over the train split.")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (beats epochs).")
-    learning_rate: float = Field(2e-4, gt=0)
-    lr_scheduler: str = "cosine"
-    warmup_ratio: float = Field(0.05, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0)
+    learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate.")
+    lr_scheduler: str = Field(
+        "cosine", description="Learning-rate schedule (a transformers name: cosine, linear, constant, ...).")
+    warmup_ratio: float = Field(0.05, ge=0, lt=1, description="Share of the steps that warm the learning rate up.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
     batch_size: int = Field(8, ge=1, description="Examples per device and step, flattened padding-free.")
-    grad_accum: int = Field(1, ge=1)
+    grad_accum: int = Field(1, ge=1, description="Steps whose gradients add up to one optimizer step.")
     max_length: int = Field(2048, ge=64, description="Longer examples (in tokens) are left out and counted.")
     lora: LoRAConfig = Field(default_factory=LoRAConfig)
     rag: bool = Field(False, description="Train on RAG prompts with distractor chunks (see raft).")
@@ -62,7 +63,7 @@ class SFTConfig(_Strict):
         "auto", description="auto: bf16 on GPUs that support it and on CPUs with native bf16 (AVX512-BF16/AMX), "
         "else fp32.")
     threads: int | None = Field(None, ge=1, description="CPU threads (default: the cores available).")
-    seed: int = 0
+    seed: int = Field(0, description="Seed of shuffling, dropout and RAFT sampling.")
     save_steps: int = Field(10, ge=1, description="Checkpoint every N steps (for --resume).")
     merge: bool = Field(True, description="Also save the adapter merged into the base weights (merged/).")
     export_gguf: bool = Field(True, description="Convert the adapter to a GGUF LoRA so llama_cpp serves it.")
@@ -77,19 +78,21 @@ class PreferenceConfig(_Strict):
     source: Literal["human", "ai"] | None = Field(None, description="Train on human or on AI feedback only; "
                                                  "None: both.")
     with_context: bool = Field(False, description="Prompts hold the passages each answer was generated from.")
-    epochs: float = Field(1.0, gt=0)
+    epochs: float = Field(1.0, gt=0, description="Passes over the training rows.")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (beats epochs).")
-    learning_rate: float = Field(5e-5, gt=0)
-    lr_scheduler: str = "cosine"
-    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    learning_rate: float = Field(5e-5, gt=0, description="Peak learning rate.")
+    lr_scheduler: str = Field(
+        "cosine", description="Learning-rate schedule (a transformers name: cosine, linear, constant, ...).")
+    warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Share of the steps that warm the learning rate up.")
     beta: float = Field(0.1, gt=0, description="How strongly the model is held near the model it starts from.")
     batch_size: int = Field(4, ge=2, description="Examples per step (KTO estimates its KL term within a batch).")
-    grad_accum: int = Field(1, ge=1)
+    grad_accum: int = Field(1, ge=1, description="Steps whose gradients add up to one optimizer step.")
     max_length: int = Field(1024, ge=64, description="Prompt + answer tokens; longer examples are truncated.")
     lora: LoRAConfig = Field(default_factory=LoRAConfig)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="auto: bf16 where the hardware has native bf16, else fp32.")
     threads: int | None = Field(None, ge=1, description="CPU threads (default: the cores available).")
-    seed: int = 0
+    seed: int = Field(0, description="Seed of shuffling and dropout.")
     save_steps: int = Field(10, ge=1, description="Checkpoint every N steps (for --resume).")
     evaluate: bool = Field(True, description="Score base and tuned model on the test split of `sft.dataset` "
                            "(when it exists) after training.")
@@ -106,7 +109,7 @@ class KTOConfig(PreferenceConfig):
 
     desirable_weight: float = Field(1.0, gt=0, description="Loss weight of good answers (raise it when they are "
                                     "fewer than the bad ones).")
-    undesirable_weight: float = Field(1.0, gt=0)
+    undesirable_weight: float = Field(1.0, gt=0, description="Loss weight of bad answers.")
 
 
 class LoopConfig(_Strict):
@@ -118,10 +121,11 @@ class LoopConfig(_Strict):
         description="What a round trains, in order: SFT on corrected and accepted answers, DPO on preferences.")
     dataset: str | None = Field(None, description="Held-out set: this dataset's test split (default: sft.dataset).")
     eval_limit: int | None = Field(None, ge=1, description="Score at most this many held-out questions.")
-    metric: Literal["token_f1", "rouge_l", "exact_match"] = "token_f1"
+    metric: Literal["token_f1", "rouge_l", "exact_match"] = Field(
+        "token_f1", description="The held-out metric the gate compares.")
     level: float = Field(0.95, gt=0, lt=1, description="Confidence level of the paired bootstrap interval.")
-    bootstrap_samples: int = Field(2000, ge=100)
-    seed: int = 0
+    bootstrap_samples: int = Field(2000, ge=100, description="Resamples of the paired bootstrap interval.")
+    seed: int = Field(0, description="Seed of the bootstrap.")
     min_feedback: int = Field(1, ge=1, description="New feedback records a round needs to train.")
     wait_s: float = Field(0.0, ge=0, description="How long a round waits for enough new feedback (0: it stops).")
 
@@ -135,20 +139,21 @@ class RetrievalTuneConfig(_Strict):
                          "train.jsonl, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/train.tsv).")
     base_model: str | None = Field(None, description="Model to start from: a package name, folder, or registry "
                                    "version id / champion; default: the project's embedder.model.")
-    epochs: float = Field(2.0, gt=0)
+    epochs: float = Field(2.0, gt=0, description="Passes over the training pairs.")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (beats epochs).")
-    learning_rate: float = Field(3e-5, gt=0)
-    warmup_ratio: float = Field(0.1, ge=0, lt=1)
-    batch_size: int = Field(32, ge=2)
+    learning_rate: float = Field(3e-5, gt=0, description="Peak learning rate.")
+    warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Share of the steps that warm the learning rate up.")
+    batch_size: int = Field(32, ge=2, description="Questions per step (the others' passages are in-batch negatives).")
     max_length: int = Field(256, ge=16, description="Tokens per text (embedder) or question+passage pair "
                             "(reranker); longer ones are truncated.")
     mine: list[Literal["bm25", "dense", "random"]] = Field(
         default_factory=lambda: ["bm25"], description="Where negatives come from, taken in turn: BM25's and the "
         "project embedder's top ranks (hard negatives), random passages of the pool (easy ones).")
     negatives: int = Field(1, ge=0, description="Hard negatives per (question, passage) pair.")
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="auto: bf16 where the hardware has native bf16, else fp32.")
     threads: int | None = Field(None, ge=1, description="CPU threads (default: the cores available).")
-    seed: int = 0
+    seed: int = Field(0, description="Seed of mining and shuffling.")
     evaluate: bool = Field(True, description="nDCG@10 before and after training on the validation split, when "
                            "the dataset has one.")
 
@@ -162,12 +167,13 @@ class RerankerTuneConfig(RetrievalTuneConfig):
     """``ragtune tune reranker``: a cross-encoder (one relevance logit) initialised from the base model's
     weights, trained with binary cross-entropy on positives and mined negatives."""
 
-    epochs: float = Field(1.0, gt=0)
-    learning_rate: float = Field(5e-5, gt=0)
-    batch_size: int = Field(16, ge=2)
-    mine: list[Literal["bm25", "dense", "random"]] = Field(default_factory=lambda: ["bm25", "dense", "random"],
-                                                           min_length=1)
-    negatives: int = Field(4, ge=1)
+    epochs: float = Field(1.0, gt=0, description="Passes over the training pairs.")
+    learning_rate: float = Field(5e-5, gt=0, description="Peak learning rate.")
+    batch_size: int = Field(16, ge=2, description="Question-passage pairs per step.")
+    mine: list[Literal["bm25", "dense", "random"]] = Field(
+        default_factory=lambda: ["bm25", "dense", "random"], min_length=1,
+        description="Where negatives come from, taken in turn: BM25, the embedder, random passages.")
+    negatives: int = Field(4, ge=1, description="Mined negatives per (question, passage) pair.")
     loss: Literal["bce", "listwise"] = Field("bce", description="bce: binary cross-entropy on (question, passage, "
                                              "label) pairs; listwise: softmax over each question's positive, its "
                                              "hard negatives and other questions' passages in the batch.")

@@ -14,24 +14,25 @@ from ragtune.datasets.beir import read_jsonl
 from ragtune.documents.chunkers.base import sentences
 from ragtune.documents.models import Chunk
 from ragtune.errors import InputError
-from ragtune.generation.citations import content_words
-from ragtune.generation.llms.base import Message
 from ragtune.generation.prompts import NO_ANSWER, grounded_messages
+from ragtune.llm import Message
+from ragtune.text import content_words
 from ragtune.training.config import SFTConfig
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.training.resources import TrainingResources
 
 SPLITS = ("train", "validation", "test")
 _MARKERS = re.compile(r"\s*\[\d+\]")
 
 
-def dataset_folder(project: Project, name: str) -> Path:
-    """A dataset name under ``.ragtune/datasets/`` or a folder holding ``train.jsonl``."""
-    for folder in (project.workdir / "datasets" / name, Path(name).expanduser()):
+def dataset_folder(workdir: Path, name: str) -> Path:
+    """A dataset name under ``workdir/datasets/`` (``workdir``: a project's ``.ragtune/``) or a folder holding
+    ``train.jsonl``."""
+    for folder in (workdir / "datasets" / name, Path(name).expanduser()):
         if (folder / "train.jsonl").is_file():
             return folder.resolve()
-    raise InputError(f"no dataset {name!r} in {project.root}: run `ragtune data synth` first, or give a folder "
+    raise InputError(f"no dataset {name!r} in {workdir.parent}: run `ragtune data synth` first, or give a folder "
                      "with train.jsonl (and validation.jsonl, test.jsonl)")
 
 
@@ -71,8 +72,8 @@ class PromptBuilder:
     """Builds the prompts of one training mode. Closed-book: system prompt + question. RAG: the grounded prompt
     ``ask`` uses, over the gold chunks and ``raft.distractors`` chunks retrieved for the question."""
 
-    def __init__(self, project: Project, config: SFTConfig) -> None:
-        self.project = project
+    def __init__(self, resources: TrainingResources, config: SFTConfig) -> None:
+        self.resources = resources
         self.config = config
 
     @property
@@ -90,10 +91,10 @@ class PromptBuilder:
         else:
             raft = self.config.raft
             gold_ids = list(row.get("chunk_ids") or [])
-            gold = self.project.store.chunks(gold_ids) if gold_ids else []
+            gold = self.resources.store.chunks(gold_ids) if gold_ids else []
             if gold_ids and not gold:
                 return None
-            hits = self.project.retrieve(row["question"], top_k=raft.distractors + len(gold_ids)).hits
+            hits = self.resources.retrieve(row["question"], top_k=raft.distractors + len(gold_ids)).hits
             wanted = {c.id for c in gold} | set(gold_ids)
             distractors = [h.chunk for h in hits if h.chunk.id not in wanted][: raft.distractors]
             with_gold = bool(gold) and rng.random() < raft.p_gold
@@ -121,4 +122,4 @@ class PromptBuilder:
         """The prompt a question is scored with: closed-book, or the grounded prompt over what retrieval finds."""
         if not self.config.rag:
             return self.closed_book(question)
-        return grounded_messages(question, [h.chunk for h in self.project.retrieve(question).hits])
+        return grounded_messages(question, [h.chunk for h in self.resources.retrieve(question).hits])

@@ -27,9 +27,9 @@ class EmbedderTuner(RetrievalTuner):
 
     def base(self) -> tuple[str, str | None]:
         from ragtune.index.embedder import resolve_embedder
-        from ragtune.training.registry import is_version_ref
+        from ragtune.model_registry import is_version_ref
 
-        name = self.config.base_model or self.project.config.embedder.model
+        name = self.config.base_model or self.resources.embedder.config.model
         folder, _ = resolve_embedder(name, self.registry)
         return folder, self.registry.resolve(name, "embedder").id if is_version_ref(name) else None
 

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from ragtune.config import LLMConfig
 from ragtune.evaluation.metrics import exact_match, rouge_l, token_f1
 from ragtune.generation.profiles import resolve_gguf
+from ragtune.model_registry import ModelVersion, sha256_file
 from ragtune.training.config import SFTConfig
 from ragtune.training.data import PromptBuilder, dataset_folder, read_split, strip_citations
-from ragtune.training.registry import ModelRegistry, ModelVersion, sha256_file
 
 if TYPE_CHECKING:
-    from ragtune.generation.llms.base import LLM
-    from ragtune.project import Project
+    from ragtune.llm import LLM
+    from ragtune.training.resources import TrainingResources
 
 METRICS = ("token_f1", "rouge_l", "exact_match")
 
@@ -53,23 +53,23 @@ def base_config(version: ModelVersion, served: LLMConfig) -> LLMConfig:
     return served.model_copy(update={"backend": backend, "model": model, "gguf_file": gguf, "lora_path": None})
 
 
-def evaluate_version(project: Project, version_id: str, limit: int | None = None,
+def evaluate_version(resources: TrainingResources, version_id: str, limit: int | None = None,
                      on_progress=None) -> dict[str, Any]:
     """Score a version and its base model on the test split of the version's dataset; stores ``test_*`` and
     ``base_*`` metrics in the registry and returns them."""
     from ragtune.generation.llms import load_llm
 
-    registry = ModelRegistry(project.workdir)
+    registry = resources.registry
     version = registry.get(version_id)
     cfg = SFTConfig.model_validate(version.config["sft"])
-    folder = Path(version.config.get("dataset_dir") or dataset_folder(project, cfg.dataset))
+    folder = Path(version.config.get("dataset_dir") or dataset_folder(resources.workdir, cfg.dataset))
     if not folder.is_dir():
-        folder = dataset_folder(project, cfg.dataset)
+        folder = dataset_folder(resources.workdir, cfg.dataset)
     rows = read_split(folder, "test")[: limit or cfg.eval_limit]
     if not rows:
         return {}
-    builder = PromptBuilder(project, cfg)
-    served = registry.llm_config(version.id, project.config.llm)
+    builder = PromptBuilder(resources, cfg)
+    served = registry.llm_config(version.id, resources.llm_config)
     report = on_progress or (lambda *a: None)
 
     def progress(label: str):
@@ -85,23 +85,23 @@ def evaluate_version(project: Project, version_id: str, limit: int | None = None
     else:
         base_records = score_answers(load_llm(base_cfg), builder, rows, progress("base"))
         _write_jsonl(cache, base_records)
-    tuned_records = score_answers(project.llm_for(version.id), builder, rows, progress(version.id))
+    tuned_records = score_answers(resources.llm_for(version.id), builder, rows, progress(version.id))
     _write_jsonl(registry.folder(version) / "eval_test.jsonl", tuned_records)
     metrics = {f"test_{k}": v for k, v in means(tuned_records).items()}
     metrics |= {f"base_{k}": v for k, v in means(base_records).items()}
-    metrics |= {"test_n": len(rows), "eval_mode": builder.mode, "leakage": leakage_check(project, folder, rows)}
+    metrics |= {"test_n": len(rows), "eval_mode": builder.mode, "leakage": leakage_check(resources, folder, rows)}
     registry.update_metrics(version.id, metrics)
     return metrics
 
 
-def leakage_check(project: Project, folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def leakage_check(resources: TrainingResources, folder: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The test questions checked against the train split (``datasets.split.leakage_threshold``): a tuned model
     that saw a test question in training would be scored on memory."""
     from ragtune.datasets.leakage import check_leakage
 
     train = [r["question"] for r in read_split(folder, "train")]
-    report = check_leakage(train, [r["question"] for r in rows], project.embedder,
-                           project.config.datasets.split.leakage_threshold)
+    report = check_leakage(train, [r["question"] for r in rows], resources.embedder,
+                           resources.datasets.split.leakage_threshold)
     return {"threshold": report.threshold, "n_train": report.n_train, "n_test": report.n_test,
             "n_leaked": report.n_leaked, "max_similarity": round(report.max_similarity, 4)}
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 from ragtune.errors import InputError, ModelError
 from ragtune.generation.profiles import cache_dir
-from ragtune.training.registry import ADAPTER, LORA_GGUF, MERGED, MERGED_GGUF
+from ragtune.model_registry import ADAPTER, LORA_GGUF, MERGED, MERGED_GGUF
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.model_registry import ModelRegistry
 
 _NEEDED = ("convert_lora_to_gguf.py", "convert_hf_to_gguf.py", "conversion/", "gguf-py/", "LICENSE")
 
@@ -115,15 +115,12 @@ def export_merged_gguf(merged_dir: Path, out: Path) -> Path:
 FORMATS = {"lora": LORA_GGUF, "gguf": MERGED_GGUF, "merged": MERGED}
 
 
-def export_version(project: Project, version_id: str, fmt: str, out: str | Path | None = None) -> Path:
+def export_version(registry: ModelRegistry, version_id: str, fmt: str, out: str | Path | None = None) -> Path:
     """A registered LLM version as ``lora`` (GGUF LoRA adapter for the base GGUF), ``gguf`` (merged model, one
     f16 GGUF file) or ``merged`` (safetensors folder). Made once in the version folder; ``out`` gets a copy."""
     from ragtune.generation.llms.transformers import hf_model_dir
-    from ragtune.training.registry import ModelRegistry
-
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    registry = ModelRegistry(project.workdir)
     version = registry.get(version_id)
     if version.role != "llm":
         raise InputError(f"{version.id} is a {version.kind} model; export handles LLM versions")

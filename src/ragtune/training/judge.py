@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
-from ragtune.datasets.feedback import Feedback, FeedbackStore, StoredAnswer, normalize_question
 from ragtune.errors import InputError
+from ragtune.feedback.records import Feedback, StoredAnswer, normalize_question
+from ragtune.feedback.store import FeedbackStore
 
 if TYPE_CHECKING:
-    from ragtune.generation.llms.base import LLM
-    from ragtune.project import Project
+    from ragtune.llm import LLM
+    from ragtune.training.resources import TrainingResources
 
 Label = Literal["a", "b", "tie"]
 LABELS: tuple[Label, ...] = ("a", "b", "tie")
@@ -126,7 +127,7 @@ def candidate_pairs(store: FeedbackStore, judge_model: str) -> list[Pair]:
     return sorted(pairs)
 
 
-def reference_answers(project: Project, dataset: str | None) -> dict[str, str]:
+def reference_answers(resources: TrainingResources, dataset: str | None) -> dict[str, str]:
     """Reference answers by question from a QA dataset's train and validation splits (never the test split,
     which is held out for evaluation); empty when the dataset does not exist."""
     from ragtune.training.data import dataset_folder, read_split
@@ -134,7 +135,7 @@ def reference_answers(project: Project, dataset: str | None) -> dict[str, str]:
     if dataset is None:
         return {}
     try:
-        folder = dataset_folder(project, dataset)
+        folder = dataset_folder(resources.workdir, dataset)
     except InputError:
         return {}
     return {normalize_question(r["question"]): r["answer"] for split in ("train", "validation")
@@ -158,15 +159,16 @@ class JudgeReport:
         return asdict(self)
 
 
-def judge_pairs(project: Project, pairs: list[Pair] | None = None, limit: int | None = None,
+def judge_pairs(resources: TrainingResources, pairs: list[Pair] | None = None, limit: int | None = None,
                 reference_dataset: str | None = "synth", on_start: Callable[[int], None] | None = None,
                 on_pair: Callable[[str], None] | None = None) -> JudgeReport:
     """Judge answer pairs (default: every pair of answers to the same question this judge has not judged) and
     store each verdict as an AI preference. The judge is ``bench.judge`` (default: the project's LLM)."""
     from ragtune.evaluation.bench import judge_llm
 
-    store = project.feedback
-    judge = PairwiseJudge(judge_llm(project), project.config.bench.judge.max_tokens)
+    store = resources.feedback()
+    llm = judge_llm(resources.judge, resources.llm_config, lambda: resources.llm_for(None))
+    judge = PairwiseJudge(llm, resources.judge.max_tokens)
     todo = candidate_pairs(store, judge.model) if pairs is None else [_key(*p) for p in pairs]
     if limit is not None:
         todo = todo[:limit]
@@ -174,7 +176,7 @@ def judge_pairs(project: Project, pairs: list[Pair] | None = None, limit: int | 
     missing = sorted({i for p in todo for i in p} - set(answers))
     if missing:
         raise InputError(f"no answer with id {', '.join(map(str, missing))} in {store.path}")
-    references = reference_answers(project, reference_dataset)
+    references = reference_answers(resources, reference_dataset)
     report = JudgeReport(judge.model)
     if on_start:
         on_start(len(todo))

@@ -20,17 +20,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragtune.datasets.feedback import normalize_question
 from ragtune.errors import InputError, ModelError
+from ragtune.feedback.records import normalize_question
+from ragtune.model_registry import sha256_file
 from ragtune.training.config import LoopConfig
 from ragtune.training.data import PromptBuilder, dataset_folder, read_split
 from ragtune.training.evaluate import means, score_answers
 from ragtune.training.gate import decide
-from ragtune.training.registry import ModelRegistry, sha256_file
-from ragtune.training.sft import OnProgress, _noop
+from ragtune.training.sft import OnProgress, no_progress
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.training.resources import TrainingResources
 
 BASE = "base"
 
@@ -61,11 +61,11 @@ class LoopResult:
 class FeedbackLoop:
     """Runs rounds of the loop on a project; its history lives in ``models/loop.json``."""
 
-    def __init__(self, project: Project, config: LoopConfig | None = None, max_steps: int | None = None,
+    def __init__(self, resources: TrainingResources, config: LoopConfig | None = None, max_steps: int | None = None,
                  epochs: float | None = None) -> None:
-        self.project = project
-        self.config = config or project.config.training.loop
-        self.registry = ModelRegistry(project.workdir)
+        self.resources = resources
+        self.config = config or resources.training.loop
+        self.registry = resources.registry
         self.state_file = self.registry.root / "loop.json"
         self.folder = self.registry.root / "loop"
         self.overrides = {k: v for k, v in {"max_steps": max_steps, "epochs": epochs}.items() if v is not None}
@@ -95,8 +95,8 @@ class FeedbackLoop:
 
     def heldout(self, state: dict[str, Any]) -> HeldOut:
         """The held-out set; it must hash as it did in the first round."""
-        name = self.config.dataset or self.project.config.training.sft.dataset
-        path = dataset_folder(self.project, name) / "test.jsonl"
+        name = self.config.dataset or self.resources.training.sft.dataset
+        path = dataset_folder(self.resources.workdir, name) / "test.jsonl"
         rows = read_split(path.parent, "test")[: self.config.eval_limit]
         if not rows:
             raise InputError(f"dataset {name!r} has no test split to hold out: run `ragtune data synth` or "
@@ -113,7 +113,7 @@ class FeedbackLoop:
     # the loop
     def run(self, rounds: int = 3, on_progress: OnProgress | None = None) -> LoopResult:
         """Up to ``rounds`` rounds; stops early when no new feedback arrives (within ``wait_s``)."""
-        report = on_progress or _noop
+        report = on_progress or no_progress
         result = LoopResult()
         for _ in range(rounds):
             state = self.history()
@@ -136,7 +136,7 @@ class FeedbackLoop:
         they did not within ``wait_s``."""
         deadline = time.monotonic() + self.config.wait_s
         while True:
-            new = self.project.feedback.feedback(after_id=cursor)
+            new = self.resources.feedback().feedback(after_id=cursor)
             if len(new) >= self.config.min_feedback:
                 return new[-1].id
             remaining = deadline - time.monotonic()
@@ -153,8 +153,8 @@ class FeedbackLoop:
         started = _now()
         champion = self.registry.champion("llm")
         champion_id = champion.id if champion else None
-        store = self.project.feedback
-        dpo = DPO(self.project, self.project.config.training.dpo.model_copy(update={**self.overrides,
+        store = self.resources.feedback()
+        dpo = DPO(self.resources, self.resources.training.dpo.model_copy(update={**self.overrides,
                                                                                      "evaluate": False}))
         sft_rows = feedback_dataset(store, "sft", after_id=cursor, until_id=last) if "sft" in self.config.stages \
             else []
@@ -214,22 +214,22 @@ class FeedbackLoop:
                 key = hashlib.sha1(f"{question}\0{answer}".encode()).hexdigest()[:12]
                 f.write(json.dumps({"id": f"fb-{key}", "question": question, "answer": answer},
                                    ensure_ascii=False) + "\n")
-        config = self.project.config.training.sft.model_copy(
+        config = self.resources.training.sft.model_copy(
             update={**self.overrides, "dataset": str(folder), "evaluate": False, "merge": False, "rag": False})
-        return LoRASFT(self.project, config).run(parent=parent, on_progress=report).version
+        return LoRASFT(self.resources, config).run(parent=parent, on_progress=report).version
 
     def evaluate(self, version_id: str | None, held: HeldOut, report: OnProgress) -> list[dict[str, Any]]:
         """Per-question scores of a version (None: the base model) on the held-out set, with the closed-book
         prompts of SFT; cached by model, prompts, engine settings and held-out hash."""
-        sft = self.project.config.training.sft.model_copy(update={"rag": False})
+        sft = self.resources.training.sft.model_copy(update={"rag": False})
         label = version_id or BASE
         key = hashlib.sha256(json.dumps([label, held.sha256, len(held.rows), sft.system_prompt,
-                                         self.project.config.llm.model_dump(mode="json")]).encode()).hexdigest()[:16]
+                                         self.resources.llm_config.model_dump(mode="json")]).encode()).hexdigest()[:16]
         cache = self.folder / "eval" / f"{label}-{key}.jsonl"
         if cache.is_file():
             return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines() if line.strip()]
         report("evaluate", 0, len(held.rows), {"model": label})
-        records = score_answers(self.project.llm_for(version_id), PromptBuilder(self.project, sft), held.rows,
+        records = score_answers(self.resources.llm_for(version_id), PromptBuilder(self.resources, sft), held.rows,
                                 lambda i: report("evaluate", i, len(held.rows), {"model": label}))
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".tmp")

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ragtune.errors import InputError
+from ragtune.model_registry import ADAPTER, ModelVersion
 from ragtune.training.config import PreferenceConfig
-from ragtune.training.registry import ADAPTER, ModelRegistry, ModelVersion
-from ragtune.training.sft import LoRASFT, OnProgress, _last_checkpoint, _noop, _step_of
+from ragtune.training.sft import LoRASFT, OnProgress, checkpoint_step, last_checkpoint, no_progress
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.training.resources import TrainingResources
 
 CHAMPION = "champion"
 _REPORTED = ("train_loss", "rewards/accuracies", "rewards/margins", "rewards/chosen", "rewards/rejected", "kl")
@@ -50,18 +50,18 @@ class PreferenceTuner:
 
     kind: ClassVar[str]
 
-    def __init__(self, project: Project, config: PreferenceConfig | None = None) -> None:
-        self.project = project
-        self.config = config or getattr(project.config.training, self.kind)
-        self.registry = ModelRegistry(project.workdir)
-        self.sft = LoRASFT(project)  # the base model, the prompt format and the finishing steps
+    def __init__(self, resources: TrainingResources, config: PreferenceConfig | None = None) -> None:
+        self.resources = resources
+        self.config = config or getattr(resources.training, self.kind)
+        self.registry = resources.registry
+        self.sft = LoRASFT(resources)  # the base model, the prompt format and the finishing steps
 
     # data
     def rows(self, after_id: int | None = None, until_id: int | None = None) -> list[dict[str, Any]]:
         """This method's export of the feedback in the window, in the closed-book prompt format."""
         from ragtune.datasets.exports import feedback_dataset
 
-        rows = feedback_dataset(self.project.feedback, self.kind, after_id=after_id, until_id=until_id,
+        rows = feedback_dataset(self.resources.feedback(), self.kind, after_id=after_id, until_id=until_id,
                                 source=self.config.source, with_context=self.config.with_context)
         system = {"role": "system", "content": self.sft.config.system_prompt}
         return [{**r, "prompt": r["prompt"] if r["prompt"][0]["role"] == "system" else [system, *r["prompt"]]}
@@ -96,7 +96,7 @@ class PreferenceTuner:
             on_progress: OnProgress | None = None) -> TuneResult:
         """Train, register, export and (optionally) score a new version. ``rows`` default to the export of all
         feedback; ``feedback`` describes their window (recorded in the version's config)."""
-        report = on_progress or _noop
+        report = on_progress or no_progress
         if resume:
             run_dir = self._interrupted_run()
             request = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
@@ -119,13 +119,13 @@ class PreferenceTuner:
             (run_dir / "train.jsonl").write_text(data, encoding="utf-8")
             (run_dir / "run.json").write_text(json.dumps(request, indent=2), encoding="utf-8")
         trainer = self.build_trainer(run_dir, request, report)
-        last = _last_checkpoint(run_dir / "checkpoints") if resume else None
+        last = last_checkpoint(run_dir / "checkpoints") if resume else None
         t0 = time.perf_counter()
         output = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - t0
         logs = [h for h in trainer.state.log_history if "loss" in h]
         result = TuneResult(None, examples=len(trainer.train_dataset), feedback=request["feedback"])
-        result.train = {"steps": trainer.state.global_step, "resumed_from": _step_of(last),
+        result.train = {"steps": trainer.state.global_step, "resumed_from": checkpoint_step(last),
                         "train_loss": round(output.training_loss, 4), "seconds": round(seconds, 1),
                         **{k: round(float(logs[-1][k]), 4) for k in _REPORTED[1:] if logs and k in logs[-1]}}
         staging = run_dir / "version"
@@ -151,13 +151,13 @@ class PreferenceTuner:
         """GGUF LoRA export for llama_cpp and optional scoring, through the SFT trainer's finishing steps (the
         merged folder is made on demand by `ragtune models export`)."""
         sft = self.sft.config.model_copy(update={"merge": False, "export_gguf": True, "evaluate": evaluate})
-        return LoRASFT(self.project, sft).finish(version, report)
+        return LoRASFT(self.resources, sft).finish(version, report)
 
     def _eval_folder(self) -> Path | None:
         from ragtune.training.data import dataset_folder
 
         try:
-            folder = dataset_folder(self.project, self.sft.config.dataset)
+            folder = dataset_folder(self.resources.workdir, self.sft.config.dataset)
         except InputError:
             return None
         return folder if (folder / "test.jsonl").is_file() else None
@@ -178,7 +178,7 @@ class PreferenceTuner:
         from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, set_seed
 
         from ragtune.generation.llms.transformers import hf_model_dir
-        from ragtune.training.sft import _progress_callback, default_threads, pick_precision
+        from ragtune.training.sft import default_threads, pick_precision, progress_callback
 
         cfg, parent = self.config, request["parent"]
         set_seed(cfg.seed)
@@ -204,7 +204,8 @@ class PreferenceTuner:
             save_steps=cfg.save_steps, save_total_limit=2, logging_steps=1, report_to=[], disable_tqdm=True,
             dataloader_num_workers=0,
         )
-        trainer = self.trl_trainer(model, args, train, tokenizer, peft_config, [_progress_callback(report or _noop)])
+        callbacks = [progress_callback(report or no_progress)]
+        trainer = self.trl_trainer(model, args, train, tokenizer, peft_config, callbacks)
         trainer.remove_callback(PrinterCallback)
         return trainer
 

@@ -32,12 +32,12 @@ class RerankerTuner(RetrievalTuner):
         """A reranker version continues training; anything else (default: the project's embedder) is a
         transformer whose weights start a new cross-encoder."""
         from ragtune.index.embedder import resolve_embedder
+        from ragtune.model_registry import is_version_ref
         from ragtune.models import model_dir
-        from ragtune.training.registry import is_version_ref
 
         name = self.config.base_model
         if name is None:
-            return resolve_embedder(self.project.config.embedder.model, self.registry)[0], None
+            return resolve_embedder(self.resources.embedder.config.model, self.registry)[0], None
         if is_version_ref(name):
             version = self.registry.resolve(name, "reranker")
             return str(self.registry.folder(version)), version.id

@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ragtune.errors import InputError
+from ragtune.model_registry import ModelVersion
 from ragtune.training.config import RetrievalTuneConfig
-from ragtune.training.registry import ModelVersion
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.training.resources import TrainingResources
 
 OnProgress = Callable[[str, int, int | None, dict[str, Any]], None]
 VALIDATION = ("validation", "dev")  # the first split found is the validation split
 
 
-def _noop(phase: str, completed: int, total: int | None, info: dict[str, Any]) -> None:
+def no_progress(phase: str, completed: int, total: int | None, info: dict[str, Any]) -> None:
     pass
 
 
@@ -69,7 +69,7 @@ class RetrievalData:
         return {"source": self.source, "passages": len(self.passages), **counts, **self.left_out}
 
 
-def load_retrieval_data(project: Project, name: str) -> RetrievalData:
+def load_retrieval_data(resources: TrainingResources, name: str) -> RetrievalData:
     """A BEIR folder (has ``corpus.jsonl``), else a QA dataset by name or folder."""
     from ragtune.training.data import dataset_folder
 
@@ -77,12 +77,12 @@ def load_retrieval_data(project: Project, name: str) -> RetrievalData:
     if (folder / "corpus.jsonl").is_file():
         return _from_beir(folder.resolve())
     try:
-        qa_folder = dataset_folder(project, name)
+        qa_folder = dataset_folder(resources.workdir, name)
     except InputError:
-        raise InputError(f"no dataset {name!r}: expected a QA dataset name under {project.workdir / 'datasets'} "
+        raise InputError(f"no dataset {name!r}: expected a QA dataset name under {resources.workdir / 'datasets'} "
                          "(`ragtune data synth`), a folder with train.jsonl, or a BEIR folder with corpus.jsonl, "
                          "queries.jsonl and qrels/train.tsv") from None
-    return _from_qa(project, qa_folder)
+    return _from_qa(resources, qa_folder)
 
 
 def _from_beir(folder: Path) -> RetrievalData:
@@ -106,10 +106,10 @@ def _from_beir(folder: Path) -> RetrievalData:
     return RetrievalData("beir", folder, passages, queries, qrels, documents, files)
 
 
-def _from_qa(project: Project, folder: Path) -> RetrievalData:
+def _from_qa(resources: TrainingResources, folder: Path) -> RetrievalData:
     from ragtune.training.data import read_split
 
-    ids, texts = project.store.indexed_chunks()
+    ids, texts = resources.store.indexed_chunks()
     passages = dict(zip(ids, texts, strict=True))
     queries: dict[str, str] = {}
     qrels: dict[str, dict[str, dict[str, int]]] = {}
@@ -138,7 +138,7 @@ def _from_qa(project: Project, folder: Path) -> RetrievalData:
     if not qrels.get("train"):
         n = left_out.get("train_without_chunk_ids", 0) + left_out.get("train_chunks_not_indexed", 0)
         raise InputError(f"{folder / 'train.jsonl'}: no training pairs: a row needs chunk_ids of chunks in the "
-                         f"index of {project.root} ({n} rows had none or only chunks no longer indexed; "
+                         f"index of {resources.root} ({n} rows had none or only chunks no longer indexed; "
                          "re-run `ragtune data synth` after re-ingesting)")
     return RetrievalData("qa", folder, passages, queries, qrels, {}, files, left_out)
 
@@ -233,10 +233,10 @@ class RetrievalTuner:
 
     kind: ClassVar[str]
 
-    def __init__(self, project: Project, config: RetrievalTuneConfig) -> None:
-        self.project = project
+    def __init__(self, resources: TrainingResources, config: RetrievalTuneConfig) -> None:
+        self.resources = resources
         self.config = config
-        self.registry = project.registry
+        self.registry = resources.registry
 
     def run(self, on_progress: OnProgress | None = None) -> RetrievalTuneResult:
         import torch
@@ -244,9 +244,9 @@ class RetrievalTuner:
 
         from ragtune.training.sft import default_threads
 
-        report = on_progress or _noop
+        report = on_progress or no_progress
         cfg = self.config
-        data = load_retrieval_data(self.project, cfg.dataset)
+        data = load_retrieval_data(self.resources, cfg.dataset)
         base_dir, parent = self.base()
         set_seed(cfg.seed)
         torch.set_num_threads(cfg.threads or default_threads())
@@ -256,7 +256,7 @@ class RetrievalTuner:
         run_dir.mkdir(parents=True)
         trainer, examples = self.build(data, negatives, base_dir, run_dir)
         trainer.remove_callback(PrinterCallback)
-        trainer.add_callback(_progress_callback(report))
+        trainer.add_callback(progress_callback(report))
         evaluation: dict[str, Any] = {}
         if cfg.evaluate and data.validation:
             evaluation = {"split": data.validation, "queries": len(data.qrels[data.validation]),
@@ -297,7 +297,7 @@ class RetrievalTuner:
             if source == "bm25":
                 rankings.append(bm25_rankings(data, "train", k))
             elif source == "dense":
-                rankings.append(dense_rankings(load_encoder(self.project.embedder.path), data, "train", k))
+                rankings.append(dense_rankings(load_encoder(self.resources.embedder.path), data, "train", k))
             else:
                 rankings.append(random_rankings(data, "train", k, self.config.seed))
             report("mine", i + 1, len(self.config.mine), {"source": source})
@@ -341,12 +341,12 @@ def quiet_trainer(trainer_cls: type) -> type:
 
 def load_encoder(path: str):
     """A SentenceTransformer from a local folder (cached per process, like the project's embedder)."""
-    from ragtune.index.embedder import _load
+    from ragtune.index.embedder import load_sentence_transformer
 
-    return _load(path, "cpu")
+    return load_sentence_transformer(path, "cpu")
 
 
-def _progress_callback(report: OnProgress):
+def progress_callback(report: OnProgress):
     """A TrainerCallback reporting steps, loss and learning rate."""
     from transformers import TrainerCallback
 

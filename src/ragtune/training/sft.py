@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import InputError
+from ragtune.model_registry import ADAPTER, ModelVersion
 from ragtune.training.config import SFTConfig
 from ragtune.training.data import SPLITS, PromptBuilder, dataset_folder, read_split
-from ragtune.training.registry import ADAPTER, ModelRegistry, ModelVersion
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.training.resources import TrainingResources
 
 # (phase, completed, total, info): phases "examples", "train", "merge", "export", "evaluate"
 OnProgress = Callable[[str, int, int | None, dict[str, Any]], None]
@@ -46,8 +46,8 @@ class SFTResult:
                 "examples": self.examples, "warnings": self.warnings}
 
 
-def _noop(phase: str, completed: int, total: int | None, info: dict[str, Any]) -> None:
-    pass
+def no_progress(phase: str, completed: int, total: int | None, info: dict[str, Any]) -> None:
+    """The progress callback that reports nothing."""
 
 
 def pick_precision(setting: str) -> str:
@@ -73,19 +73,19 @@ class LoRASFT:
 
     kind = "sft"
 
-    def __init__(self, project: Project, config: SFTConfig | None = None) -> None:
-        self.project = project
-        self.config = config or project.config.training.sft
-        self.registry = ModelRegistry(project.workdir)
+    def __init__(self, resources: TrainingResources, config: SFTConfig | None = None) -> None:
+        self.resources = resources
+        self.config = config or resources.training.sft
+        self.registry = resources.registry
 
     # the base model
     @property
     def base_model(self) -> str:
-        return self.config.base_model or self.project.config.llm.model
+        return self.config.base_model or self.resources.llm_config.model
 
     @property
     def base_gguf_file(self) -> str | None:
-        return None if self.config.base_model else self.project.config.llm.gguf_file
+        return None if self.config.base_model else self.resources.llm_config.gguf_file
 
     def base_dir(self) -> str:
         """A transformers-loadable folder (or hub id) of the base model; GGUF bases are dequantised once."""
@@ -98,7 +98,7 @@ class LoRASFT:
         return self.registry.root / "runs"
 
     def _request(self, parent: str | None) -> dict[str, Any]:
-        folder = dataset_folder(self.project, self.config.dataset)
+        folder = dataset_folder(self.resources.workdir, self.config.dataset)
         hashes = {s: _sha256(folder / f"{s}.jsonl") for s in SPLITS if (folder / f"{s}.jsonl").is_file()}
         return {"kind": self.kind, "config": self.config.model_dump(mode="json"), "base_model": self.base_model,
                 "base_gguf_file": self.base_gguf_file, "parent": parent, "dataset_dir": str(folder),
@@ -106,7 +106,7 @@ class LoRASFT:
 
     def _interrupted_run(self) -> Path:
         runs = [p.parent for p in self._runs().glob(f"{self.kind}-*/run.json")]
-        runs = [r for r in runs if _last_checkpoint(r / "checkpoints")]
+        runs = [r for r in runs if last_checkpoint(r / "checkpoints")]
         if not runs:
             raise InputError(f"no interrupted {self.kind} run to resume in {self._runs()}")
         return max(runs, key=lambda r: (r / "run.json").stat().st_mtime)
@@ -116,7 +116,7 @@ class LoRASFT:
         """Train, save, merge, export, score and register; returns the new version (None on non-main ranks)."""
         from accelerate import PartialState
 
-        report = on_progress or _noop
+        report = on_progress or no_progress
         state = PartialState()
         if resume:
             run_dir = self._interrupted_run()
@@ -136,7 +136,7 @@ class LoRASFT:
                 result.examples = self._write_examples(request, run_dir, report)
                 (run_dir / "run.json").write_text(json.dumps(request, indent=2), encoding="utf-8")
         trainer = self.build_trainer(run_dir, request["parent"], report)
-        last = _last_checkpoint(run_dir / "checkpoints") if resume else None
+        last = last_checkpoint(run_dir / "checkpoints") if resume else None
         t0 = time.perf_counter()
         output = trainer.train(resume_from_checkpoint=last)
         seconds = time.perf_counter() - t0
@@ -144,7 +144,7 @@ class LoRASFT:
             return result
         progress = next(c for c in trainer.callback_handler.callbacks if hasattr(c, "tokens"))
         tokens = progress.tokens
-        result.train = {"steps": trainer.state.global_step, "resumed_from": _step_of(last),
+        result.train = {"steps": trainer.state.global_step, "resumed_from": checkpoint_step(last),
                         "train_loss": round(output.training_loss, 4), "seconds": round(seconds, 1),
                         "tokens": int(tokens), "tokens_per_s": round(tokens / seconds, 1) if seconds else None,
                         "precision": pick_precision(self.config.precision), "threads": _threads(self.config)}
@@ -177,7 +177,7 @@ class LoRASFT:
         from ragtune.generation.llms.transformers import hf_model_dir
 
         folder = Path(request["dataset_dir"])
-        builder = PromptBuilder(self.project, self.config)
+        builder = PromptBuilder(self.resources, self.config)
         tokenizer = AutoTokenizer.from_pretrained(hf_model_dir(request["base_model"], request["base_gguf_file"]))
         counts: dict[str, int] = {}
         for split in ("train", "validation"):
@@ -202,7 +202,7 @@ class LoRASFT:
         adapter = self.registry.folder(parent) / ADAPTER if parent is not None else None
         return make_trainer(self.base_dir(), self.config, _load_jsonl(run_dir / "train.jsonl"),
                             _load_jsonl(run_dir / "validation.jsonl"), run_dir / "checkpoints", adapter,
-                            callbacks=[_progress_callback(report or _noop)])
+                            callbacks=[progress_callback(report or no_progress)])
 
     def finish(self, version: ModelVersion, report: OnProgress | None = None) -> list[str]:
         """Merge, export for llama_cpp and score a registered version as configured; returns warnings."""
@@ -211,22 +211,22 @@ class LoRASFT:
         from ragtune.training.evaluate import evaluate_version
         from ragtune.training.export import export_version
 
-        report = report or _noop
+        report = report or no_progress
         cfg, warnings = self.config, []
         if cfg.merge:
             report("merge", 0, 1, {})
-            export_version(self.project, version.id, "merged")
+            export_version(self.registry, version.id, "merged")
             report("merge", 1, 1, {})
         if cfg.export_gguf:
             base_is_gguf = resolve_gguf(version.config["base_gguf_file"] or version.config["base_model"]) is not None
             report("export", 0, 1, {})
             try:
-                export_version(self.project, version.id, "lora" if base_is_gguf else "gguf")
+                export_version(self.registry, version.id, "lora" if base_is_gguf else "gguf")
             except ModelError as e:
                 warnings.append(f"GGUF export failed, so llama_cpp cannot serve {version.id} yet: {e}")
             report("export", 1, 1, {})
         if cfg.evaluate and not warnings:
-            evaluate_version(self.project, version.id, on_progress=report)
+            evaluate_version(self.resources, version.id, on_progress=report)
         return warnings
 
 
@@ -270,7 +270,7 @@ def make_trainer(base_dir: str, cfg: SFTConfig, train: list[dict], validation: l
     return trainer
 
 
-def _progress_callback(report: OnProgress):
+def progress_callback(report: OnProgress):
     """A TrainerCallback reporting steps, loss and learning rate; keeps the tokens TRL counted."""
     from transformers import TrainerCallback
 
@@ -300,7 +300,7 @@ def _threads(cfg: SFTConfig) -> int:
 
 
 def _sha256(path: Path) -> str:
-    from ragtune.training.registry import sha256_file
+    from ragtune.model_registry import sha256_file
 
     return sha256_file(path)
 
@@ -317,11 +317,12 @@ def _load_jsonl(path: Path) -> list[dict[str, Any]]:
         return [{k: v for k, v in json.loads(line).items() if k != "id"} for line in f if line.strip()]
 
 
-def _last_checkpoint(folder: Path) -> str | None:
+def last_checkpoint(folder: Path) -> str | None:
     """The newest complete checkpoint (Trainer writes trainer_state.json last; a kill can leave a partial one)."""
     done = [p for p in folder.glob("checkpoint-*") if p.name[11:].isdigit() and (p / "trainer_state.json").is_file()]
     return str(max(done, key=lambda p: int(p.name[11:]))) if done else None
 
 
-def _step_of(checkpoint: str | None) -> int:
+def checkpoint_step(checkpoint: str | None) -> int:
+    """The step a checkpoint folder was saved at (0 for None)."""
     return int(checkpoint.rsplit("-", 1)[1]) if checkpoint else 0

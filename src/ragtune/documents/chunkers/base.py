@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from ragtune.documents.models import Chunk, Document
 from ragtune.documents.tokenizer import SpanCounter, TokenCounter
 from ragtune.registry import Registry
+from ragtune.text import CHUNK_SENTENCES, sentence_pattern
 
 Span = tuple[int, int]
 
@@ -21,7 +22,6 @@ _HEADING = re.compile(
     r"|\d{1,2}(?:\.\d{1,2})*\.?[ \t]+[A-Z][A-Za-z ,&/'-]{2,80}\.?|[A-Z][A-Z0-9 ,&/'-]{3,80})[ \t]*$",
     re.MULTILINE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"')\]]*\s+(?=[A-Z0-9(\"\[])|\n[ \t]*\n")
 
 
 class ChunkerConfig(BaseModel):
@@ -138,7 +138,7 @@ def split_at(text: str, span: Span, pattern: re.Pattern[str], before: bool = Fal
 
 
 def sentences(text: str, span: Span) -> list[Span]:
-    return split_at(text, span, _SENTENCE_END)
+    return split_at(text, span, sentence_pattern(CHUNK_SENTENCES))
 
 
 def sections(text: str, span: Span) -> list[Span]:

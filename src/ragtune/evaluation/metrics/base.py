@@ -13,8 +13,8 @@ from ragtune.registry import Registry
 
 if TYPE_CHECKING:
     from ragtune.evaluation.config import BenchConfig
-    from ragtune.generation.llms.base import LLM
     from ragtune.index.embedder import Embedder
+    from ragtune.llm import LLM
 
 _MARKERS = re.compile(r"\s*\[\d{1,2}\]")
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 
 from ragtune.evaluation.metrics.base import Metric, Sample, metrics
-from ragtune.generation.citations import content_words
+from ragtune.text import CLAIM_SENTENCES, content_words, split_sentences
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _UNINFORMATIVE = frozenset({"yes"})
 
@@ -21,7 +20,7 @@ def words(text: str) -> set[str]:
 
 def claims(text: str) -> list[str]:
     """The sentences of ``text`` that carry content words."""
-    return [s.strip() for s in _SENTENCE.split(text) if words(s)]
+    return [s.strip() for s in split_sentences(text, CLAIM_SENTENCES) if words(s)]
 
 
 def supports(passage: set[str], claim: set[str], threshold: float) -> bool:
@@ -95,7 +94,7 @@ class CitationAccuracy(Metric):
         if sample.contexts is None or not sample.answered:
             return None
         checked = []
-        for sentence in _SENTENCE.split(sample.answer):
+        for sentence in split_sentences(sample.answer, CLAIM_SENTENCES):
             claim = words(sentence)
             for m in _MARKER.finditer(sentence):
                 n = int(m.group(1))

@@ -2,7 +2,7 @@
 
 from ragtune.config import LLMConfig
 from ragtune.errors import ConfigError
-from ragtune.generation.llms.base import LLM, Generation, Message, llms
+from ragtune.llm import LLM, Generation, Message, llms
 
 
 def load_llm(config: LLMConfig) -> LLM:

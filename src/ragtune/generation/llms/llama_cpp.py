@@ -9,8 +9,8 @@ from typing import Any
 
 from ragtune.config import LLMConfig
 from ragtune.errors import ModelError
-from ragtune.generation.llms.base import LLM, Message, OnToken, RawGeneration, llms
 from ragtune.generation.profiles import resolve_gguf
+from ragtune.llm import LLM, Message, OnToken, RawGeneration, llms
 
 
 @llms.register("llama_cpp")

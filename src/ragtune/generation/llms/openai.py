@@ -11,7 +11,7 @@ import httpx
 
 from ragtune.config import LLMConfig
 from ragtune.errors import ModelError
-from ragtune.generation.llms.base import LLM, Message, OnToken, RawGeneration, llms
+from ragtune.llm import LLM, Message, OnToken, RawGeneration, llms
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 

@@ -9,8 +9,8 @@ from functools import cached_property
 from typing import Any
 
 from ragtune.errors import ModelError
-from ragtune.generation.llms.base import LLM, Message, OnToken, RawGeneration, llms
 from ragtune.generation.profiles import cache_dir, resolve_gguf
+from ragtune.llm import LLM, Message, OnToken, RawGeneration, llms
 
 
 def hf_model_dir(model: str, gguf_file: str | None = None) -> str:

@@ -12,8 +12,8 @@ from ragtune.retrieval.pipeline import StageTrace
 if TYPE_CHECKING:
     from ragtune.documents.models import Chunk
     from ragtune.generation.config import AnswerConfig
-    from ragtune.generation.llms.base import LLM, Message, OnToken
     from ragtune.generation.strategies.selection import SentenceSelector
+    from ragtune.llm import LLM, Message, OnToken
 
 
 class AnswerStrategy(ABC):

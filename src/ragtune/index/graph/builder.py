@@ -11,6 +11,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +25,9 @@ from ragtune.index.graph.schema import DOCUMENT, Entity, Extraction, name_key
 from ragtune.registry import UnknownComponentError
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.store import Store
+    from ragtune.llm import LLM
 
 NAMED = ("organization", "person", "other")
 _KIND = {"organization": "entity", "person": "entity", "other": "entity", "defined_term": "term", "date": "date",
@@ -48,19 +51,33 @@ def is_name_like(alias: str, name: str) -> bool:
     return bool(set(name_key(alias).split()) & set(words)) or name_key(alias) == initials or "." in alias
 
 
-def load_or_build(project: Project) -> tuple[KnowledgeGraph, list[str]]:
-    """The project's graph and warnings about it: built now with the rules when missing (and ``rules`` is the
-    configured extractor: it costs no LLM call), flagged when the index changed since it was built."""
+def make_extractor(config: GraphConfig, name: str | None = None, llm: Callable[[], LLM] | None = None) -> Extractor:
+    """The registered extractor ``name`` (default ``config.extractor``); ``llm`` is called only for one that
+    uses an LLM."""
+    try:
+        cls = extractors.get(name or config.extractor)
+    except UnknownComponentError as e:
+        raise ConfigError(str(e)) from None
+    if cls.uses_llm and llm is None:
+        raise ConfigError(f"the {cls.name} graph extractor needs an LLM")
+    return cls(config, llm() if cls.uses_llm else None)
+
+
+def load_or_build(load: Callable[[], KnowledgeGraph], store: Store,
+                  rebuild: Callable[[], GraphBuildReport] | None = None) -> tuple[KnowledgeGraph, list[str]]:
+    """The saved graph (``load``) and warnings about it: built now by ``rebuild`` when missing (given when the
+    configured extractor is ``rules``: it costs no LLM call), flagged when the index changed since it was
+    built."""
     warnings = []
     try:
-        graph = project.graph
+        graph = load()
     except InputError:
-        if project.config.index.graph.extractor != "rules":
+        if rebuild is None:
             raise
-        report = project.build_graph("rules")
+        report = rebuild()
         warnings.append(f"no knowledge graph yet; built one with the rule extractor ({report.entities} entities)")
-        graph = project.graph
-    if graph.meta.get("store_generation") != project.store.generation():
+        graph = load()
+    if graph.meta.get("store_generation") != store.generation():
         warnings.append("the index changed since the knowledge graph was built; run `ragtune graph build`")
     return graph, warnings
 
@@ -124,24 +141,23 @@ class _Aggregate:
 
 
 class GraphBuilder:
-    """Builds the project's knowledge graph with a registered extractor."""
+    """Builds the knowledge graph of the chunks in ``store`` with ``extractor`` and saves it in ``out_dir``
+    (with the LLM extraction cache); ``embedder`` matches entity names when merging duplicates."""
 
-    def __init__(self, project: Project, config: GraphConfig, extractor: str | None = None) -> None:
-        self.project = project
+    def __init__(self, store: Store, embedder: Embedder, extractor: Extractor, config: GraphConfig,
+                 out_dir: Path) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.extractor = extractor
         self.config = config
-        try:
-            cls = extractors.get(extractor or config.extractor)
-        except UnknownComponentError as e:
-            raise ConfigError(str(e)) from None
-        self.extractor: Extractor = cls(config, project)
-        self.dir = project.workdir / "graph"
+        self.dir = out_dir
 
     def build(self, on_start: Callable[[int], None] | None = None,
               on_chunk: Callable[[str], None] | None = None) -> tuple[KnowledgeGraph, GraphBuildReport]:
         import networkx as nx
 
         t0 = time.perf_counter()
-        store = self.project.store
+        store = self.store
         ids, _ = store.indexed_chunks()
         chunks = [c for c in store.chunks(ids) if c.metadata.get("kind") != "question"]
         by_doc: dict[str, list[Chunk]] = defaultdict(list)
@@ -282,7 +298,7 @@ class GraphBuilder:
                     union(n, by_key[k])
                 by_key.setdefault(k, n)
         if len(named) > 1:
-            vectors = self.project.embedder.embed_cached([agg.nodes[n]["name"] for n in named], self.project.store)
+            vectors = self.embedder.embed_cached([agg.nodes[n]["name"] for n in named], self.store)
             sims = vectors @ vectors.T
             for i, j in zip(*np.nonzero(np.triu(sims, k=1) >= self.config.merge_similarity), strict=True):
                 union(named[i], named[j])

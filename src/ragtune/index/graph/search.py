@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ragtune.generation.citations import content_words
 from ragtune.index.graph.builder import is_name_like
 from ragtune.index.graph.knowledge_graph import KnowledgeGraph
 from ragtune.index.graph.schema import name_key
+from ragtune.text import content_words
 
 _STOP = frozenset("the a an of and or to in on for by with is are was this that agreement party parties".split())
 _MAX_NGRAM = 6

@@ -30,13 +30,13 @@ class Compress(Component):
                 pieces.append((i, s, e, h.chunk.text[s:e]))
         if not pieces:
             return {}
-        emb = self.project.embedder
-        sims = emb.embed_cached([p[3] for p in pieces], self.project.store) @ emb.embed_query(ctx.question)
-        counter = self.project.chunker.counter
+        emb = self.resources.embedder
+        sims = emb.embed_cached([p[3] for p in pieces], self.resources.store) @ emb.embed_query(ctx.question)
+        count = self.resources.count_tokens
         budget, keep = self.config.max_tokens, set()
         before = sum(h.chunk.n_tokens for h in hits)
         for j in sorted(range(len(pieces)), key=lambda j: -sims[j]):
-            n = counter.count(pieces[j][3])
+            n = count(pieces[j][3])
             if sims[j] < self.config.min_similarity or n > budget:
                 continue
             keep.add(j)
@@ -46,7 +46,7 @@ class Compress(Component):
             kept = [pieces[j][3] for j in sorted(keep) if pieces[j][0] == i]
             if kept:
                 text = " ".join(kept)
-                h.chunk = replace(h.chunk, text=text, n_tokens=counter.count(text))
+                h.chunk = replace(h.chunk, text=text, n_tokens=count(text))
                 compressed.append(h)
         ctx.hits = compressed
         return {"tokens_before": before, "tokens_after": sum(h.chunk.n_tokens for h in compressed),

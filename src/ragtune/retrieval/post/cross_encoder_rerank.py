@@ -29,7 +29,7 @@ class CrossEncoderRerank(Component):
         pool, rest = ctx.hits[: self.config.candidates], ctx.hits[self.config.candidates:]
         if not pool:
             return {"before": [], "after": []}
-        model = self.project.cross_encoder(self.config.model or "champion")
+        model = self.resources.cross_encoder(self.config.model or "champion")
         scores = model.predict([(ctx.question, h.chunk.text) for h in pool], batch_size=self.config.batch_size,
                                show_progress_bar=False)
         order = sorted(range(len(pool)), key=lambda i: -float(scores[i]))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragtune.generation.citations import content_words
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
+from ragtune.text import content_words
 
 
 class DedupeConfig(ComponentConfig):

@@ -57,7 +57,7 @@ class DocumentHead(Component):
             return {"added": 0, "reason": "not a question about the document itself"}
         sources = list(dict.fromkeys(h.chunk.doc_source for h in ctx.hits))[: self.config.documents]
         top = ctx.hits[0].score if ctx.hits else 1.0
-        heads = [Hit(chunk, top) for s in sources for chunk in self.project.store.head(s, HEAD_CHARS)]
+        heads = [Hit(chunk, top) for s in sources for chunk in self.resources.store.head(s, HEAD_CHARS)]
         ids = {h.chunk.id for h in heads}
         ctx.hits = heads + [h for h in ctx.hits if h.chunk.id not in ids]
         return {"added": len(heads), "chunk_ids": sorted(ids)}

@@ -31,19 +31,18 @@ class GraphSearch(Component):
     Config = GraphSearchConfig
 
     def _search(self, ctx: QueryContext):
-        from ragtune.index.graph.builder import load_or_build
         from ragtune.index.graph.search import LocalGraphSearch
 
-        graph, warnings = load_or_build(self.project)
+        graph, warnings = self.resources.graph()
         for w in warnings:
             ctx.warn(f"graph: {w}")
         c = self.config
-        return LocalGraphSearch(graph, self.project.embedder, self.project.store, c.entity_similarity,
+        return LocalGraphSearch(graph, self.resources.embedder, self.resources.store, c.entity_similarity,
                                 c.max_entities, c.hops)
 
     def run(self, ctx: QueryContext) -> dict[str, Any]:
         search = self._search(ctx)
-        allowed = self.project.store.matching_ids(ctx.filters) if ctx.filters else None
+        allowed = self.resources.store.matching_ids(ctx.filters) if ctx.filters else None
         result = search.search(ctx.question, allowed)
         details: dict[str, Any] = {"entities": [{"name": m.name, "by": m.by, "weight": m.weight}
                                                 for m in result.matches],
@@ -52,12 +51,12 @@ class GraphSearch(Component):
             details["added"] = []
             return details
         pool = result.chunk_scores[: self.config.max_chunks * 3]
-        chunks = {c.id: c for c in self.project.store.chunks([cid for cid, _ in pool])}
+        chunks = {c.id: c for c in self.resources.store.chunks([cid for cid, _ in pool])}
         pool = [(cid, s) for cid, s in pool if cid in chunks]
-        vectors = self.project.embedder.embed_cached([chunks[cid].text for cid, _ in pool], self.project.store)
-        sims = vectors @ self.project.embedder.embed_query(ctx.question) if len(pool) else np.zeros(0)
+        vectors = self.resources.embedder.embed_cached([chunks[cid].text for cid, _ in pool], self.resources.store)
+        sims = vectors @ self.resources.embedder.embed_query(ctx.question) if len(pool) else np.zeros(0)
         order = sorted(range(len(pool)), key=lambda i: (-pool[i][1], -sims[i]))[: self.config.max_chunks]
-        parents = {c.id: c for c in self.project.store.chunks(sorted({chunks[pool[i][0]].parent_id for i in order
+        parents = {c.id: c for c in self.resources.store.chunks(sorted({chunks[pool[i][0]].parent_id for i in order
                                                                      if chunks[pool[i][0]].parent_id}))}
         graph_hits: dict[str, Hit] = {}
         for i in order:
@@ -66,7 +65,7 @@ class GraphSearch(Component):
             graph_hits.setdefault(shown.id, Hit(shown, pool[i][1], None, round(float(sims[i]), 6)))
         incoming = {h.chunk.id: h for h in ctx.hits}
         fused = reciprocal_rank_fusion([list(incoming), list(graph_hits)], [1.0, self.config.weight],
-                                       self.project.config.retrieval.rrf_k)
+                                       self.resources.settings.rrf_k)
         ctx.hits = [Hit(h.chunk, score, h.bm25_score, h.dense_similarity, h.matched)
                     for cid, score in fused[: max(ctx.fetch_k, len(incoming))]
                     for h in [incoming.get(cid) or graph_hits[cid]]]

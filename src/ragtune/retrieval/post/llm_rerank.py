@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragtune.generation.parsing import parse_score
+from ragtune.parsing import parse_score
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
 PROMPT = ("Rate from 0 to 10 how well the passage answers the question. Reply with the number only.\n\n"

@@ -26,8 +26,8 @@ class MMR(Component):
         pool, rest = ctx.hits[: self.config.candidates], ctx.hits[self.config.candidates:]
         if len(pool) < 2:
             return {"selected": [h.chunk.id for h in pool]}
-        emb = self.project.embedder
-        docs = emb.embed_cached([h.chunk.text for h in pool], self.project.store)
+        emb = self.resources.embedder
+        docs = emb.embed_cached([h.chunk.text for h in pool], self.resources.store)
         relevance = docs @ emb.embed_query(ctx.question)
         similarity = docs @ docs.T
         lam = self.config.lambda_

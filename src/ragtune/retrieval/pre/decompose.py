@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from ragtune.generation.citations import content_words
-from ragtune.generation.parsing import parse_lines
+from ragtune.parsing import parse_lines
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
+from ragtune.text import content_words
 
 PROMPT = ("Split the question into simple sub-questions, one per line.\n\n"
           "Question: Who supplies the widgets and when does the warranty expire?\n"

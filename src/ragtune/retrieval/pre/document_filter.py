@@ -42,7 +42,7 @@ class DocumentFilter(Component):
     def run(self, ctx: QueryContext) -> dict[str, Any]:
         if ctx.filters:
             return {"document": None, "reason": "filters given"}
-        docs = {d.source: name_tokens(d.source, d.title) for d in self.project.store.documents().values()}
+        docs = {d.source: name_tokens(d.source, d.title) for d in self.resources.store.documents().values()}
         words = {w for w in _TOKEN.findall(ctx.question.lower()) if len(w) >= 3 and not w.isdigit()}
         scores: dict[str, float] = {}
         naming: dict[str, set[str]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragtune.generation.parsing import parse_lines
+from ragtune.parsing import parse_lines
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
 PROMPT = ("Rephrase the question {n} ways with different words, one per line.\n\n"

@@ -13,7 +13,7 @@ from ragtune.index.graph.schema import Extraction
 from ragtune.registry import Registry
 
 if TYPE_CHECKING:
-    from ragtune.project import Project
+    from ragtune.llm import LLM
 
 log = logging.getLogger("ragtune.graph")
 
@@ -44,10 +44,11 @@ class Extractor(ABC):
     """A technique that reads one chunk. ``cache_key`` is None for extractors cheap enough to rerun."""
 
     name: ClassVar[str]
+    uses_llm: ClassVar[bool] = False
 
-    def __init__(self, config: GraphConfig, project: Project | None = None) -> None:
+    def __init__(self, config: GraphConfig, llm: LLM | None = None) -> None:
         self.config = config
-        self.project = project
+        self.llm = llm
         self.cost = ExtractionCost()
 
     def cache_key(self) -> str | None:

@@ -41,7 +41,7 @@ def validate_extraction(output: str, passage: str) -> tuple[Extraction, bool, in
     the reply is not JSON even after repair, not shaped like the schema, or names nothing of the passage.
     Entities must occur in the passage (small models copy names from the prompt's example) and relations
     must join kept entities."""
-    from ragtune.generation.parsing import parse_json
+    from ragtune.parsing import parse_json
 
     try:
         data = parse_json(output)
@@ -88,15 +88,17 @@ def validate_extraction(output: str, passage: str) -> tuple[Extraction, bool, in
 
 @extractors.register("llm")
 class LLMExtractor(Extractor):
-    """Entities and relations by the project's LLM (``index.graph.llm`` settings)."""
+    """Entities and relations by an LLM (``index.graph.llm`` settings)."""
+
+    uses_llm = True
 
     def cache_key(self) -> str:
         c = self.config.llm
-        return f"llm/v{PROMPT_VERSION}/{self.project.llm.model_id}/{c.max_tokens}/{c.max_chunk_chars}"
+        return f"llm/v{PROMPT_VERSION}/{self.llm.model_id}/{c.max_tokens}/{c.max_chunk_chars}"
 
     def _generate(self, messages: list[dict[str, str]]) -> str:
         t0 = time.perf_counter()
-        gen = self.project.llm.generate(messages, max_tokens=self.config.llm.max_tokens, temperature=0.0)
+        gen = self.llm.generate(messages, max_tokens=self.config.llm.max_tokens, temperature=0.0)
         self.cost.calls += 1
         self.cost.prompt_tokens += gen.prompt_tokens
         self.cost.completion_tokens += gen.completion_tokens
@@ -125,4 +127,4 @@ class LLMExtractor(Extractor):
         self.cost.degraded += 1
         self.cost.warn(f"llm extractor: chunk {chunk.id}: {error} after {self.config.llm.max_retries + 1} "
                        "attempt(s); used the rule extractor for it")
-        return RuleExtractor(self.config, self.project).extract(chunk, before)
+        return RuleExtractor(self.config).extract(chunk, before)

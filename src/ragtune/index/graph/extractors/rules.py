@@ -10,6 +10,7 @@ from datetime import date
 from ragtune.documents.models import Chunk
 from ragtune.index.graph.extractors.base import Extractor, extractors
 from ragtune.index.graph.schema import DOCUMENT, Entity, Extraction, Relation
+from ragtune.text import GRAPH_SENTENCES, sentence_pattern
 
 MONTHS = ("january february march april may june july august september october november december").split()
 _MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -54,7 +55,7 @@ def sentences(text: str) -> list[tuple[int, str]]:
     """(offset, sentence) pairs; periods after abbreviations (Inc., Corp., No.) do not end a sentence."""
     out: list[tuple[int, str]] = []
     start = 0
-    for m in re.finditer(r"[.!?;](?=\s+[A-Z(\"\u201c0-9])|\n\s*\n", text):
+    for m in sentence_pattern(GRAPH_SENTENCES).finditer(text):
         word = re.search(r"([A-Za-z.]+)$", text[start:m.start()])
         if m.group() == "." and word and (word.group(1).lower().strip(".") in _ABBREVIATIONS
                                           or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", word.group(1).strip("."))):

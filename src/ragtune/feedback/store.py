@@ -1,269 +1,48 @@
 """The feedback store: every answer shown and the feedback people or AI judges gave on it.
 
 One SQLite file (``.ragtune/feedback.db``, WAL mode) through SQLAlchemy Core. Every write is one transaction
-(``BEGIN IMMEDIATE``, so concurrent writers queue instead of failing), and the ``schema_version`` table lets a
-newer ragtune migrate an older file and an older ragtune refuse a newer one. The schema and the import and
-export formats are described in docs/feedback.md.
+(``BEGIN IMMEDIATE``, so concurrent writers queue instead of failing). The schema and the import and export
+formats are described in docs/feedback.md.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    Column,
-    Connection,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    Table,
-    Text,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
+from pydantic import ValidationError
+from sqlalchemy import Connection, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DatabaseError
 
 from ragtune.errors import ConfigError, InputError
-
-SCHEMA_VERSION = 1
-Source = Literal["human", "ai"]
-KINDS = ("rating", "preference", "ranking", "edit")
-
-_meta = MetaData()
-schema_version_table = Table("schema_version", _meta, Column("version", Integer, nullable=False))
-answers_table = Table(
-    "answers", _meta,
-    Column("id", Integer, primary_key=True),
-    Column("question", Text, nullable=False),
-    Column("answer", Text, nullable=False),
-    Column("context", JSON, nullable=False),
-    Column("model", Text),
-    Column("pipeline", Text),
-    Column("details", JSON, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Index("answers_question", "question"),
-    Index("answers_created", "created_at"),
-    sqlite_autoincrement=True,
+from ragtune.feedback import schema
+from ragtune.feedback.io import raise_if_errors, read_rows
+from ragtune.feedback.records import (
+    FEEDBACK_ADAPTER,
+    KINDS,
+    ContextChunk,
+    Edit,
+    Feedback,
+    FeedbackRow,
+    Preference,
+    Ranking,
+    Rating,
+    Source,
+    StoredAnswer,
+    describe_error,
+    normalize_question,
+    validate_feedback,
 )
-feedback_table = Table(
-    "feedback", _meta,
-    Column("id", Integer, primary_key=True),
-    Column("kind", Text, nullable=False),
-    Column("rating", Text),
-    Column("preferred", Text),
-    Column("edited_answer", Text),
-    Column("comment", Text),
-    Column("source", Text, nullable=False),
-    Column("judge_model", Text),
-    Column("rater", Text),
-    Column("created_at", DateTime, nullable=False),
-    CheckConstraint("kind IN ('rating', 'preference', 'ranking', 'edit')", name="feedback_kind"),
-    CheckConstraint("rating IS NULL OR rating IN ('up', 'down')", name="feedback_rating"),
-    CheckConstraint("preferred IS NULL OR preferred IN ('a', 'b', 'tie')", name="feedback_preferred"),
-    CheckConstraint("source IN ('human', 'ai')", name="feedback_source"),
-    Index("feedback_created", "created_at"),
-    sqlite_autoincrement=True,
-)
-# The answers a feedback is about, in order: the rated or edited answer; A then B; best first.
-feedback_answers_table = Table(
-    "feedback_answers", _meta,
-    Column("feedback_id", Integer, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("answer_id", Integer, ForeignKey("answers.id"), nullable=False),
-    Index("feedback_answers_answer", "answer_id"),
-)
+from ragtune.feedback.schema import answers_table, feedback_answers_table, feedback_table, schema_version_table
 
-# MIGRATIONS[v] upgrades a version-v database to v+1 inside the opening transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-
-
-# ---------------------------------------------------------------------------------------------- records
-
-class ContextChunk(BaseModel):
-    """A retrieved chunk the answer was generated from (extra keys of ``Answer.chunks`` are ignored)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    chunk_id: str
-    text: str
-    source: str | None = None
-    page: int | None = None
-
-
-class StoredAnswer(BaseModel):
-    """An answer that was shown, as stored."""
-
-    id: int
-    question: str
-    answer: str
-    context: list[ContextChunk]
-    model: str | None
-    pipeline: str | None
-    details: dict[str, Any]
-    created_at: datetime
-
-
-class _Feedback(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    comment: str | None = None
-    source: Source = "human"
-    judge_model: str | None = Field(None, description="The judge model; required when source is ai.")
-    rater: str | None = Field(None, description="Who gave the feedback (a user name or id), if known.")
-    id: int | None = Field(None, description="Set by the store.")
-    created_at: datetime | None = Field(None, description="Default: when it is stored.")
-
-    @model_validator(mode="after")
-    def _judge(self):
-        if self.source == "ai" and not self.judge_model:
-            raise ValueError("feedback from an ai source needs judge_model")
-        if self.source == "human" and self.judge_model:
-            raise ValueError("judge_model is only for source ai")
-        return self
-
-    @property
-    def answer_ids(self) -> list[int]:
-        raise NotImplementedError
-
-
-class Rating(_Feedback):
-    """Thumbs up or down on one answer."""
-
-    kind: Literal["rating"] = "rating"
-    answer_id: int
-    rating: Literal["up", "down"]
-
-    @property
-    def answer_ids(self) -> list[int]:
-        return [self.answer_id]
-
-
-class Preference(_Feedback):
-    """Answer A versus answer B to the same question, and which is better."""
-
-    kind: Literal["preference"] = "preference"
-    answer_a: int
-    answer_b: int
-    preferred: Literal["a", "b", "tie"]
-
-    @model_validator(mode="after")
-    def _distinct(self):
-        if self.answer_a == self.answer_b:
-            raise ValueError("a preference compares two different answers")
-        return self
-
-    @property
-    def answer_ids(self) -> list[int]:
-        return [self.answer_a, self.answer_b]
-
-
-class Ranking(_Feedback):
-    """Answers to the same question ordered best first."""
-
-    kind: Literal["ranking"] = "ranking"
-    ranked: list[int] = Field(min_length=2, description="Answer ids, best first.")
-
-    @field_validator("ranked")
-    @classmethod
-    def _unique(cls, v: list[int]) -> list[int]:
-        if len(set(v)) != len(v):
-            raise ValueError("an answer appears twice in the ranking")
-        return v
-
-    @property
-    def answer_ids(self) -> list[int]:
-        return list(self.ranked)
-
-
-class Edit(_Feedback):
-    """A corrected version of an answer."""
-
-    kind: Literal["edit"] = "edit"
-    answer_id: int
-    edited_answer: str = Field(min_length=1)
-
-    @property
-    def answer_ids(self) -> list[int]:
-        return [self.answer_id]
-
-
-Feedback = Annotated[Rating | Preference | Ranking | Edit, Field(discriminator="kind")]
-_FEEDBACK = TypeAdapter(Feedback)
-
-
-# ---------------------------------------------------------------------------------------------- import rows
-
-class FeedbackRow(BaseModel):
-    """One line of an imported JSONL or CSV file. Answers are referenced by stored id (``answer_id``,
-    ``answer_a_id``, ``answer_b_id``, ``ranked_ids``) or given as text with the ``question``
-    (``answer``, ``answer_a``, ``answer_b``, ``ranked``); text answers are matched to a stored answer with
-    the same question and text, or stored as new answers."""
-
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    kind: Literal["rating", "preference", "ranking", "edit"]
-    question: str | None = None
-    model: str | None = None
-    answer_id: int | None = None
-    answer: str | None = None
-    rating: Literal["up", "down"] | None = None
-    answer_a_id: int | None = None
-    answer_a: str | None = None
-    answer_b_id: int | None = None
-    answer_b: str | None = None
-    preferred: Literal["a", "b", "tie"] | None = None
-    ranked_ids: list[int] | None = None
-    ranked: list[str] | None = None
-    edited_answer: str | None = None
-    comment: str | None = None
-    source: Source = "human"
-    judge_model: str | None = None
-    rater: str | None = None
-    created_at: datetime | None = None
-
-    @model_validator(mode="after")
-    def _complete(self):
-        refs = {"rating": [("answer_id", "answer")], "edit": [("answer_id", "answer")],
-                "preference": [("answer_a_id", "answer_a"), ("answer_b_id", "answer_b")],
-                "ranking": [("ranked_ids", "ranked")]}[self.kind]
-        for by_id, by_text in refs:
-            given = [f for f in (by_id, by_text) if getattr(self, f) is not None]
-            if len(given) != 1:
-                raise ValueError(f"a {self.kind} needs exactly one of {by_id} or {by_text}")
-            if given[0] == by_text and not (self.question or "").strip():
-                raise ValueError(f"{by_text} given as text needs the question")
-        needed = {"rating": "rating", "preference": "preferred", "edit": "edited_answer"}.get(self.kind)
-        if needed and getattr(self, needed) is None:
-            raise ValueError(f"a {self.kind} needs {needed}")
-        return self
-
-
-# ---------------------------------------------------------------------------------------------- the store
 
 def _utc(dt: datetime | None) -> datetime:
     """Naive UTC for storage; a naive input is local time."""
     return (dt or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def normalize_question(question: str) -> str:
-    """Questions that differ only in whitespace are the same question."""
-    return " ".join(question.split())
 
 
 class FeedbackStore:
@@ -294,19 +73,19 @@ class FeedbackStore:
         if "schema_version" not in tables:
             if tables & {"answers", "feedback", "feedback_answers"}:
                 raise ConfigError(f"{self.path}: has feedback tables but no schema_version table")
-            _meta.create_all(conn)
-            conn.execute(insert(schema_version_table).values(version=SCHEMA_VERSION))
+            schema.metadata.create_all(conn)
+            conn.execute(insert(schema_version_table).values(version=schema.SCHEMA_VERSION))
             return
         version = conn.execute(select(schema_version_table.c.version)).scalar_one_or_none()
         if version is None:
             raise ConfigError(f"{self.path}: the schema_version table is empty")
-        if version > SCHEMA_VERSION:
+        if version > schema.SCHEMA_VERSION:
             raise ConfigError(f"{self.path}: feedback store schema v{version} is newer than this ragtune supports "
-                              f"(v{SCHEMA_VERSION}); upgrade ragtune")
-        for v in range(version, SCHEMA_VERSION):
-            MIGRATIONS[v](conn)
-        if version < SCHEMA_VERSION:
-            conn.execute(update(schema_version_table).values(version=SCHEMA_VERSION))
+                              f"(v{schema.SCHEMA_VERSION}); upgrade ragtune")
+        for v in range(version, schema.SCHEMA_VERSION):
+            schema.MIGRATIONS[v](conn)
+        if version < schema.SCHEMA_VERSION:
+            conn.execute(update(schema_version_table).values(version=schema.SCHEMA_VERSION))
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -381,7 +160,7 @@ class FeedbackStore:
         """Store one feedback record (a model or its dict form, e.g. a web request body); returns its id.
         Raises InputError for invalid feedback or unknown answers."""
         if isinstance(feedback, dict):
-            feedback = _validate(feedback)
+            feedback = validate_feedback(feedback)
         with self._writer.begin() as conn:
             return self._insert_feedback(conn, feedback)
 
@@ -448,7 +227,7 @@ class FeedbackStore:
         """Import feedback from a JSONL or CSV file (see docs/feedback.md). The whole file is validated and
         written in one transaction: any bad line raises InputError naming it, and nothing is written."""
         path = Path(path)
-        parsed = list(_read_rows(path))
+        parsed = list(read_rows(path))
         errors = []
         rows: list[tuple[int, FeedbackRow]] = []
         for line, data in parsed:
@@ -458,10 +237,10 @@ class FeedbackStore:
             try:
                 rows.append((line, FeedbackRow.model_validate(data)))
             except ValidationError as e:
-                errors.append(f"{path}:{line}: {_describe(e)}")
+                errors.append(f"{path}:{line}: {describe_error(e)}")
         if not parsed:
             raise InputError(f"{path}: no feedback rows")
-        _raise_if(errors)
+        raise_if_errors(errors)
         created: list[int] = []
         kinds: Counter[str] = Counter()
         with self._writer.begin() as conn:
@@ -472,8 +251,8 @@ class FeedbackStore:
                     self._insert_feedback(conn, fb)
                     kinds[row.kind] += 1
                 except (InputError, ValidationError) as e:
-                    errors.append(f"{path}:{line}: {_describe(e) if isinstance(e, ValidationError) else e}")
-            _raise_if(errors)  # raising inside the block rolls the whole file back
+                    errors.append(f"{path}:{line}: {describe_error(e) if isinstance(e, ValidationError) else e}")
+            raise_if_errors(errors)  # raising inside the block rolls the whole file back
         return {"file": str(path), "feedback": len(rows), "by_kind": dict(kinds), "answers_created": len(created)}
 
     def _resolve(self, conn: Connection, row: FeedbackRow, cache: dict[tuple[str, str], int], created: list[int],
@@ -505,8 +284,6 @@ class FeedbackStore:
         return Ranking(ranked=ranked, **common)
 
 
-# ---------------------------------------------------------------------------------------------- helpers
-
 def _on_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None  # transactions are begun explicitly in _on_begin
     for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
@@ -516,13 +293,6 @@ def _on_connect(dbapi_conn, _record) -> None:
 def _on_begin(conn: Connection) -> None:
     # Writers take the write lock up front, so two writers queue (busy timeout) instead of deadlocking.
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("ragtune_write") else "BEGIN")
-
-
-def _validate(data: dict) -> Rating | Preference | Ranking | Edit:
-    try:
-        return _FEEDBACK.validate_python(data)
-    except ValidationError as e:
-        raise InputError(f"invalid feedback: {_describe(e, union=True)}") from None
 
 
 def _from_row(row: Any, answer_ids: list[int]) -> Rating | Preference | Ranking | Edit:
@@ -537,71 +307,4 @@ def _from_row(row: Any, answer_ids: list[int]) -> Rating | Preference | Ranking 
         data.update(answer_a=answer_ids[0], answer_b=answer_ids[1], preferred=row["preferred"])
     else:
         data.update(ranked=answer_ids)
-    return _FEEDBACK.validate_python(data)
-
-
-def _describe(error: ValidationError, union: bool = False) -> str:
-    """One line; ``union``: the error locations start with the tag of the Feedback union."""
-    parts = []
-    for e in error.errors():
-        loc = ".".join(map(str, e["loc"][1:] if union else e["loc"]))
-        msg = e["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)
-
-
-def _raise_if(errors: list[str], shown: int = 20) -> None:
-    if errors:
-        more = f"\n... and {len(errors) - shown} more" if len(errors) > shown else ""
-        raise InputError(f"nothing imported; {len(errors)} bad row(s):\n" + "\n".join(errors[:shown]) + more)
-
-
-_LIST_COLUMNS = ("ranked_ids", "ranked")
-
-
-def _read_rows(path: Path) -> Iterator[tuple[int, dict | str]]:
-    """(line number, row dict or an error message) for each row of a .jsonl or .csv file."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            if suffix in (".jsonl", ".ndjson"):
-                for n, text in enumerate(fh, start=1):
-                    if text.strip():
-                        yield n, _json_object(text)
-            elif suffix == ".csv":
-                yield from _csv_rows(fh)
-            else:
-                raise InputError(f"{path}: unknown feedback file type {suffix!r} (use .jsonl or .csv)")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text ({e})") from None
-
-
-def _json_object(text: str) -> dict | str:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        return f"not valid JSON ({e.msg})"
-    return data if isinstance(data, dict) else "expected a JSON object"
-
-
-def _csv_rows(fh) -> Iterator[tuple[int, dict | str]]:
-    """CSV with a header row; empty cells are absent values; ranked_ids and ranked hold JSON arrays."""
-    reader = csv.DictReader(fh)
-    start = 2
-    for record in reader:
-        if None in record:
-            yield start, "more cells than header columns"
-        else:
-            row: dict = {k: v for k, v in record.items() if v not in ("", None)}
-            for key in _LIST_COLUMNS:
-                if key in row:
-                    try:
-                        row[key] = json.loads(row[key])
-                    except json.JSONDecodeError:
-                        yield start, f"{key}: expected a JSON array, like [3, 5, 7] or [\"first\", \"second\"]"
-                        break
-            else:
-                yield start, row
-        start = reader.line_num + 1
+    return FEEDBACK_ADAPTER.validate_python(data)

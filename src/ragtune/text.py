@@ -1,0 +1,70 @@
+"""Text helpers shared by every layer: the one sentence splitter (``SentenceRule`` options, ``sentence_pattern``,
+``split_sentences``) and the content words of a text (what overlap checks compare).
+
+Each place that cuts text into sentences names its rule here; the rules differ where the text differs (chunked
+documents, QA pairs, model answers, claims), and each reproduces the boundaries its callers were measured with."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+_WORD = re.compile(r"[A-Za-z0-9]{3,}")
+_STOP = frozenset(
+    "the and for that this with are was were from have has had not but shall will which any its into such "
+    "other than then there their them they what when who how under upon each all may been being".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of three or more letters or digits, without common function words."""
+    return {w.lower() for w in _WORD.findall(text)} - _STOP
+
+
+@dataclass(frozen=True)
+class SentenceRule:
+    """Where a sentence ends. ``ends``: the end marks; ``after``: what must precede the mark (a regex character
+    class, "" for anything); ``closers``: closing quotes and brackets after the mark stay with the sentence;
+    ``starts``: what the next sentence must begin with ("" for anything); ``keep_space``: the boundary is the
+    mark itself (the spaces after it begin the next piece) instead of the mark and the spaces after it;
+    ``breaks``: line breaks that end a sentence too (``blank``: a blank line of spaces and tabs, ``blank_any``:
+    one of any white space, ``line``: any line break)."""
+
+    ends: str = ".!?"
+    after: str = ""
+    closers: bool = False
+    starts: str = ""
+    keep_space: bool = False
+    breaks: Literal["", "blank", "blank_any", "line"] = ""
+
+
+_BREAKS = {"": "", "blank": r"|\n[ \t]*\n", "blank_any": r"|\n\s*\n", "line": r"|\n+"}
+
+# The rules in use: document chunks, QA pairs, model answers (citation attribution), cited answers (citation
+# checks), claims of an answer (grounding metrics), sentences of the knowledge-graph rule extractor.
+CHUNK_SENTENCES = SentenceRule(ends=".!?;", closers=True, starts=r"A-Z0-9(\"\[", breaks="blank")
+QA_SENTENCES = SentenceRule(ends=".!?;:", closers=True, starts=r"A-Z0-9(\"\[")
+ANSWER_SENTENCES = SentenceRule(after=r"A-Za-z)\"'\u201d")
+CITED_SENTENCES = SentenceRule(starts=r"A-Z\[(\"")
+CLAIM_SENTENCES = SentenceRule(breaks="line")
+GRAPH_SENTENCES = SentenceRule(ends=".!?;", starts=r"A-Z(\"\u201c0-9", keep_space=True, breaks="blank_any")
+
+
+@cache
+def sentence_pattern(rule: SentenceRule) -> re.Pattern[str]:
+    """The compiled boundary of ``rule``: what ``split_sentences`` cuts at (``finditer`` gives the cuts)."""
+    if rule.keep_space:
+        mark = f"[{rule.ends}]" + (rf"(?=\s+[{rule.starts}])" if rule.starts else r"(?=\s)")
+    else:
+        behind = f"(?<=[{rule.after}][{rule.ends}])" if rule.after else f"(?<=[{rule.ends}])"
+        mark = behind + (r"[\"')\]]*" if rule.closers else "") + r"\s+" + (f"(?=[{rule.starts}])" if rule.starts
+                                                                           else "")
+    return re.compile(mark + _BREAKS[rule.breaks])
+
+
+def split_sentences(text: str, rule: SentenceRule) -> list[str]:
+    """``text`` cut at every boundary of ``rule`` (the pieces as ``re.split`` gives them, not stripped)."""
+    return sentence_pattern(rule).split(text)
+
