@@ -63,7 +63,8 @@ def _sse(event: str, data: Any) -> str:
 
 def _choices(state: State) -> dict[str, Any]:
     project = state.project
-    return {"pipelines": answers.pipelines(project), "models": answers.model_versions(project),
+    pipelines, models = answers.pipelines(project), answers.model_versions(project)
+    return {"pipelines": pipelines, "models": models, "targets": [f"{p}@{m}" for m in models for p in pipelines],
             "served": answers.served_model(project) or "base", "default_pipeline": project.config.retrieval.pipeline,
             "strategies": ["extract", "extract+generate", "generate"],
             "default_strategy": project.config.answer.strategy}
@@ -190,6 +191,7 @@ class Comparisons:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._open: dict[str, dict[str, Any]] = {}
+        self.voted: set[str] = set()
 
     def add(self, cid: str, record: dict[str, Any]) -> None:
         with self._lock:
@@ -197,10 +199,15 @@ class Comparisons:
 
     def take(self, cid: str) -> dict[str, Any] | None:
         with self._lock:
-            return self._open.pop(cid, None)
+            record = self._open.pop(cid, None)
+            if record is not None:
+                self.voted.add(cid)
+            return record
 
     def put_back(self, cid: str, record: dict[str, Any]) -> None:
-        self.add(cid, record)
+        with self._lock:
+            self.voted.discard(cid)
+            self._open[cid] = record
 
 
 def _comparisons(state: State) -> Comparisons:
@@ -213,30 +220,37 @@ class CompareRequest(BaseModel):
     first: str = Field(description="A target: pipeline, pipeline@version or version.")
     second: str
     strategy: str | None = None
+    first_strategy: str | None = Field(None, description="This side's answer strategy (default: strategy).")
+    second_strategy: str | None = None
 
 
 @router.post("/api/compare")
 async def compare(request: Request, principal: Annotator):
-    """Two answers to one question by two targets, streamed side by side as ``A`` and ``B`` (drawn at random
-    here); the events never name the targets. Ends with ``ready`` and the comparison id to vote on."""
+    """Two answers to one question by two targets (pipeline@version, each with an answer strategy), streamed
+    side by side as ``A`` and ``B`` (drawn at random here); the events never name the targets. Ends with
+    ``ready`` and the comparison id to vote on."""
     state = get_state(request)
     body = await parse_body(request, CompareRequest)
     question = _question(state, body.question)
-    targets = [answers.parse_target(state.project, body.first), answers.parse_target(state.project, body.second)]
-    if targets[0] == targets[1]:
-        raise HTTPException(400, "second: choose two different pipelines or model versions to compare")
+    default = body.strategy or state.project.config.answer.strategy
+    contenders = [(answers.parse_target(state.project, body.first), body.first_strategy or default),
+                  (answers.parse_target(state.project, body.second), body.second_strategy or default)]
+    if contenders[0] == contenders[1]:
+        raise HTTPException(400, "second: choose two different pipelines, model versions or strategies to compare")
     if secrets.randbelow(2):
-        targets.reverse()
+        contenders.reverse()
     cid = secrets.token_urlsafe(12)
-    sides = dict(zip("AB", targets, strict=True))
+    sides = dict(zip("AB", contenders, strict=True))
+    labels = {side: f"{t.label} ({strategy})" for side, (t, strategy) in sides.items()}
 
     def run(job):
         made = {}
-        for side, target in sides.items():
+        for side, (target, strategy) in sides.items():
             made[side] = answers.answer(
-                state.project, question, target, body.strategy,
+                state.project, question, target, strategy,
                 on_token=lambda piece, side=side: job.emit(("token", {"side": side, "text": piece})),
-                details={"via": "web", "rater": principal.name, "blind": {"comparison": cid, "side": side}})
+                details={"via": "web", "rater": principal.name,
+                         "blind": {"comparison": cid, "side": side, "label": labels[side]}})
             job.emit(("answered", {"side": side}))
         return made
 
@@ -252,7 +266,7 @@ async def compare(request: Request, principal: Annotator):
                                    [c["sentence"] for c in result.citation_check if not c["supported"]], blind=True)
                 yield _sse("done", {"side": side, "answer": result.answer, "html": _fragment(state, request, view)})
             _comparisons(state).add(cid, {"question": question, "rater": principal.name,
-                                          **{side: {"answer_id": r.answer_id, "label": sides[side].label,
+                                          **{side: {"answer_id": r.answer_id, "label": labels[side],
                                                     "model": _recorded_model(state, r.answer_id),
                                                     "pipeline": r.pipeline} for side, r in made.items()}})
             yield _sse("ready", {"comparison_id": cid})
@@ -276,10 +290,17 @@ def _find_comparison(state: State, cid: str) -> dict[str, Any] | None:
     for a in state.project.feedback.answers(after_id=None)[-2000:]:
         blind = a.details.get("blind") or {}
         if blind.get("comparison") == cid:
-            found[blind["side"]] = {"answer_id": a.id, "label": f"{a.pipeline}@{a.model}", "model": a.model,
+            found[blind["side"]] = {"answer_id": a.id, "label": blind.get("label", f"{a.pipeline}@{a.model}"),
+                                    "model": a.model,
                                     "pipeline": a.pipeline}
             found["question"] = a.question
-    return found if {"A", "B"} <= set(found) else None
+    if not {"A", "B"} <= set(found):
+        return None
+    sides = {found["A"]["answer_id"], found["B"]["answer_id"]}
+    if any(sides <= set(fb.answer_ids) or (fb.comment or "").startswith(f"blind A/B {cid}")
+           for fb in state.project.feedback.feedback(kinds=["preference", "rating"])):
+        return None  # voted on already
+    return found
 
 
 @router.post("/api/compare/{cid}/vote")
@@ -288,7 +309,9 @@ async def vote(cid: str, request: Request, principal: Annotator) -> dict[str, An
     state = get_state(request)
     body = await parse_body(request, Vote)
     comparisons = _comparisons(state)
-    record = comparisons.take(cid) or await run_in_threadpool(_find_comparison, state, cid)
+    record = comparisons.take(cid)
+    if record is None and cid not in comparisons.voted:
+        record = await run_in_threadpool(_find_comparison, state, cid)
     if record is None:
         raise HTTPException(404, f"comparison {cid!r}: unknown or already voted on")
     store = state.project.feedback

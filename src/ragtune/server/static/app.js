@@ -117,7 +117,9 @@ function chatPage() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     stream.textContent = "";
+    stream.hidden = false;
     result.textContent = "";
+    result.hidden = true;
     slot.textContent = "";
     progress.textContent = "waiting for the generator…";
     document.body.dataset.state = "streaming";
@@ -132,6 +134,8 @@ function chatPage() {
       else if (name === "done") {
         progress.textContent = `answer ${data.answer_id} (recorded)`;
         result.innerHTML = data.html;
+        result.hidden = false;
+        stream.hidden = true;
         const template = document.getElementById("feedback-template").innerHTML;
         slot.innerHTML = template.replaceAll("__ID__", String(data.answer_id));
         const section = slot.querySelector(".feedback");
@@ -167,7 +171,9 @@ function comparePage() {
     progress.textContent = "waiting for the generator…";
     await streamSSE("/api/compare", {
       question: document.getElementById("question").value, first: document.getElementById("first").value,
-      second: document.getElementById("second").value, strategy: document.getElementById("strategy").value,
+      second: document.getElementById("second").value,
+      first_strategy: document.getElementById("first-strategy").value,
+      second_strategy: document.getElementById("second-strategy").value,
     }, (name, data) => {
       if (name === "token") {
         progress.textContent = "answering…";
