@@ -104,6 +104,14 @@ class Price(Strict):
     hourly_usd: float = Field(0.0, ge=0)
 
 
+class FeedbackConfig(Strict):
+    """Where the feedback store lives: by default ``.ragtune/feedback.db`` (SQLite, WAL); or a database URL,
+    ``sqlite:///relative/or/absolute.db`` or ``postgresql://user:password@host/db`` (needs psycopg, in
+    ``ragtune[serve]``). ``${VAR}`` in the URL is read from the environment (keep passwords out of the file)."""
+
+    url: str | None = None
+
+
 class ServerUser(Strict):
     """A person who may sign in to ``ragtune serve``: a name, a password hash (``ragtune serve --hash-password``,
     scrypt) and a role: ``annotator`` (chat, votes, reviews) or ``admin`` (also the dashboard, exports, the loop)."""
@@ -177,6 +185,7 @@ class ProjectConfig(Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     bench: BenchConfig = Field(default_factory=BenchConfig)
     compare: CompareConfig = Field(default_factory=CompareConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
 
     @classmethod

@@ -95,10 +95,19 @@ class Project:
 
     @cached_property
     def feedback(self):
-        """The feedback store (``.ragtune/feedback.db``): answers shown and the feedback on them."""
+        """The feedback store (``feedback.url``, by default ``.ragtune/feedback.db``): answers shown and the
+        feedback on them."""
+        import os
+
         from ragtune.feedback.store import FeedbackStore
 
-        return FeedbackStore(self.workdir / "feedback.db")
+        url = self.config.feedback.url
+        if url is None:
+            return FeedbackStore(self.workdir / "feedback.db")
+        url = os.path.expandvars(url)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            url = f"sqlite:///{self.root / url.removeprefix('sqlite:///')}"  # relative to the project folder
+        return FeedbackStore(url)
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False,
                on_start: Callable[[int], None] | None = None,

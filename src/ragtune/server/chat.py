@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
@@ -184,36 +183,6 @@ async def feedback(request: Request, principal: Annotator) -> dict[str, Any]:
 
 # blind comparison -----------------------------------------------------------------------------------------
 
-class Comparisons:
-    """Blind comparisons waiting for their vote: which answer is on which side, and what made it. The sides are
-    also stored with each answer (``details.blind``), so a vote after a restart still finds them."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: dict[str, dict[str, Any]] = {}
-        self.voted: set[str] = set()
-
-    def add(self, cid: str, record: dict[str, Any]) -> None:
-        with self._lock:
-            self._open[cid] = record
-
-    def take(self, cid: str) -> dict[str, Any] | None:
-        with self._lock:
-            record = self._open.pop(cid, None)
-            if record is not None:
-                self.voted.add(cid)
-            return record
-
-    def put_back(self, cid: str, record: dict[str, Any]) -> None:
-        with self._lock:
-            self.voted.discard(cid)
-            self._open[cid] = record
-
-
-def _comparisons(state: State) -> Comparisons:
-    return state.extras.setdefault("comparisons", Comparisons())
-
-
 class CompareRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1)
@@ -252,6 +221,8 @@ async def compare(request: Request, principal: Annotator):
                 details={"via": "web", "rater": principal.name,
                          "blind": {"comparison": cid, "side": side, "label": labels[side]}})
             job.emit(("answered", {"side": side}))
+        state.project.feedback.record_comparison(cid, made["A"].answer_id, made["B"].answer_id, labels["A"],
+                                                 labels["B"], rater=principal.name)
         return made
 
     job = state.queue.submit(run)
@@ -265,10 +236,6 @@ async def compare(request: Request, principal: Annotator):
                 view = answer_view(None, question, result.answer, result.chunks,
                                    [c["sentence"] for c in result.citation_check if not c["supported"]], blind=True)
                 yield _sse("done", {"side": side, "answer": result.answer, "html": _fragment(state, request, view)})
-            _comparisons(state).add(cid, {"question": question, "rater": principal.name,
-                                          **{side: {"answer_id": r.answer_id, "label": labels[side],
-                                                    "model": _recorded_model(state, r.answer_id),
-                                                    "pipeline": r.pipeline} for side, r in made.items()}})
             yield _sse("ready", {"comparison_id": cid})
         except Exception as e:
             yield _sse("error", {"message": str(e)})
@@ -284,50 +251,24 @@ class Vote(BaseModel):
     comment: str | None = Field(None, max_length=10_000)
 
 
-def _find_comparison(state: State, cid: str) -> dict[str, Any] | None:
-    """A comparison not in memory (the server restarted): its answers carry their side."""
-    found: dict[str, Any] = {}
-    for a in state.project.feedback.answers(after_id=None)[-2000:]:
-        blind = a.details.get("blind") or {}
-        if blind.get("comparison") == cid:
-            found[blind["side"]] = {"answer_id": a.id, "label": blind.get("label", f"{a.pipeline}@{a.model}"),
-                                    "model": a.model,
-                                    "pipeline": a.pipeline}
-            found["question"] = a.question
-    if not {"A", "B"} <= set(found):
-        return None
-    sides = {found["A"]["answer_id"], found["B"]["answer_id"]}
-    if any(sides <= set(fb.answer_ids) or (fb.comment or "").startswith(f"blind A/B {cid}")
-           for fb in state.project.feedback.feedback(kinds=["preference", "rating"])):
-        return None  # voted on already
-    return found
-
-
 @router.post("/api/compare/{cid}/vote")
 async def vote(cid: str, request: Request, principal: Annotator) -> dict[str, Any]:
     """Store the vote (a preference A vs B, or a thumbs down on both); only then say which side was which."""
     state = get_state(request)
     body = await parse_body(request, Vote)
-    comparisons = _comparisons(state)
-    record = comparisons.take(cid)
-    if record is None and cid not in comparisons.voted:
-        record = await run_in_threadpool(_find_comparison, state, cid)
-    if record is None:
-        raise HTTPException(404, f"comparison {cid!r}: unknown or already voted on")
     store = state.project.feedback
-    a, b = record["A"]["answer_id"], record["B"]["answer_id"]
+    try:
+        await run_in_threadpool(store.comparison, cid)
+    except answers.InputError:
+        raise HTTPException(404, f"comparison {cid!r}: unknown") from None
     comment = (body.comment or "").strip() or None
     try:
-        if body.choice == "both_bad":
-            note = f"blind A/B {cid}: both bad" + (f"; {comment}" if comment else "")
-            ids = [await run_in_threadpool(store.add_rating, a, "down", comment=note, rater=principal.name),
-                   await run_in_threadpool(store.add_rating, b, "down", comment=note, rater=principal.name)]
-        else:
-            ids = [await run_in_threadpool(store.add_preference, a, b, body.choice, comment=comment,
-                                           rater=principal.name)]
-    except Exception:
-        comparisons.put_back(cid, record)  # nothing stored: the vote can be given again
-        raise
-    reveal = {side: {"label": record[side]["label"], "model": record[side]["model"],
-                     "pipeline": record[side]["pipeline"], "answer_id": record[side]["answer_id"]} for side in "AB"}
-    return {"saved": True, "feedback_ids": ids, "choice": body.choice, "reveal": reveal}
+        record = await run_in_threadpool(store.vote_comparison, cid, body.choice, comment, principal.name)
+    except answers.InputError as e:
+        raise HTTPException(409, str(e)) from None
+    reveal = {}
+    for side, key in (("A", "a"), ("B", "b")):
+        stored = await run_in_threadpool(store.answer, record[f"answer_{key}"])
+        reveal[side] = {"label": record[f"label_{key}"], "model": stored.model, "pipeline": stored.pipeline,
+                        "answer_id": stored.id}
+    return {"saved": True, "feedback_ids": record["feedback_ids"], "choice": body.choice, "reveal": reveal}
