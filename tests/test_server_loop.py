@@ -98,9 +98,13 @@ def test_loop_rounds_from_the_dashboard_change_the_served_model_only_when_promot
         assert registry.champion("llm").id == first["candidate"] == _served_model(served)
         assert page.inner_text("#champion") == first["candidate"]
 
-        # round 2: garbage corrections -> the candidate forgets the facts: rejected, the champion keeps serving
+        # round 2: garbage corrections, DPO only (faster) -> no gain: rejected, the champion keeps serving
+        config = yaml.safe_load((served.root / "ragtune.yaml").read_text(encoding="utf-8"))
+        config["training"]["loop"]["stages"] = ["dpo"]  # the loop's process reads ragtune.yaml afresh
+        (served.root / "ragtune.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         second, row = _correct_and_run_a_round(page, served, ["Purple monkey dishwasher."] * len(FACTS))
         assert second["decision"] == "rejected" and "rejected" in row, second["reason"]
+        assert [t["kind"] for t in second["trained"]] == ["dpo"]
         assert registry.get(second["candidate"]).status == "rejected"
         assert registry.champion("llm").id == first["candidate"] == _served_model(served)
         browser.close()
