@@ -70,3 +70,70 @@ def new_project(tmp_path):
     proj = Project.init(tmp_path / "p")
     yield proj
     proj.close()
+
+
+XSS_DOC = ("Security notice. The override code is <script>alert('xss')</script> and it must be shown as text. "
+           "The notice period for the override is ten (10) days.\n")
+
+
+class Served:
+    """A running `ragtune serve` app (uvicorn in a thread, on a free 127.0.0.1 port) and its project folder."""
+
+    def __init__(self, app, root: Path, port: int, server, thread) -> None:
+        self.app, self.root, self.port, self.server, self.thread = app, root, port, server, thread
+        self.url = f"http://127.0.0.1:{port}"
+
+    @property
+    def state(self):
+        return self.app.state.ragtune
+
+    def client(self, **kwargs):
+        import httpx
+
+        return httpx.Client(base_url=self.url, timeout=120, **kwargs)
+
+
+def start_server(root: Path):
+    """Serve the project at ``root`` on a free loopback port; returns a Served (stop it with stop_server)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from ragtune.server.app import create_app
+
+    app = create_app(root)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    return Served(app, root, port, server, thread)
+
+
+def stop_server(served: Served) -> None:
+    served.server.should_exit = True
+    served.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory, corpus):
+    """One server for the session, on its own project: the test corpus plus a document holding <script>."""
+    from ragtune import Project
+
+    docs = tmp_path_factory.mktemp("served-docs")
+    shutil.copytree(corpus, docs, dirs_exist_ok=True)
+    (docs / "security_notice.txt").write_text(XSS_DOC, encoding="utf-8")
+    proj = Project.init(tmp_path_factory.mktemp("served") / "proj")
+    proj.ingest([docs])
+    proj.close()
+    running = start_server(proj.root)
+    yield running
+    stop_server(running)

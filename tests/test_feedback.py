@@ -218,26 +218,26 @@ def test_import_rejects_unknown_file_type(store, tmp_path):
         store.import_file(tmp_path / "fb.txt")
 
 
-def test_schema_versions(tmp_path, monkeypatch):
+def test_schema_versions(tmp_path):
     path = tmp_path / "feedback.db"
     FeedbackStore(path).close()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE schema_version SET version = 99")
     with pytest.raises(ConfigError, match="schema v99 is newer"):
         FeedbackStore(path)
+    # a version-1 file as ragtune 0.1 wrote it (no Alembic table, no comparisons), with an answer in it
     with sqlite3.connect(path) as db:
         db.execute("UPDATE schema_version SET version = 1")
-
-    def add_language(conn):  # what a real v1 -> v2 migration looks like
-        conn.exec_driver_sql("ALTER TABLE answers ADD COLUMN language TEXT")
-
-    monkeypatch.setattr(fbmod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(fbmod.MIGRATIONS, 1, add_language)
-    store = FeedbackStore(path)
-    assert store.schema_version() == 2
+        db.execute("DROP TABLE alembic_version")
+        db.execute("DROP TABLE comparisons")
+        db.execute("INSERT INTO answers (question, answer, context, details, created_at) "
+                   "VALUES ('Q?', 'A.', '[]', '{}', '2025-01-01 00:00:00')")
+    store = FeedbackStore(path)  # migrated in place by the Alembic revisions after 0001
+    assert store.schema_version() == fbmod.SCHEMA_VERSION == 2 and store.answer(1).answer == "A."
     store.close()
     with sqlite3.connect(path) as db:
-        assert "language" in [r[1] for r in db.execute("PRAGMA table_info(answers)")]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == fbmod.HEAD
+        assert "label_a" in [r[1] for r in db.execute("PRAGMA table_info(comparisons)")]
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
     with pytest.raises(InputError, match="not a readable ragtune feedback store"):
         FeedbackStore(tmp_path / "junk.db")

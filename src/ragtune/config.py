@@ -102,6 +102,52 @@ class Price(Strict):
     hourly_usd: float = Field(0.0, ge=0)
 
 
+class FeedbackConfig(Strict):
+    """Where the feedback store lives: by default ``.ragtune/feedback.db`` (SQLite, WAL); or a database URL,
+    ``sqlite:///relative/or/absolute.db`` or ``postgresql://user:password@host/db`` (needs psycopg, in
+    ``ragtune[serve]``). ``${VAR}`` in the URL is read from the environment (keep passwords out of the file)."""
+
+    url: str | None = None
+
+
+class ServerUser(Strict):
+    """A person who may sign in to ``ragtune serve``: a name, a password hash (``ragtune serve --hash-password``,
+    scrypt) and a role: ``annotator`` (chat, votes, reviews) or ``admin`` (also the dashboard, exports, the loop)."""
+
+    name: str = Field(min_length=1)
+    password_hash: str = Field(min_length=1)
+    role: Literal["annotator", "admin"] = "annotator"
+
+
+class ServerConfig(Strict):
+    """``ragtune serve``: the feedback web app and the OpenAI-compatible API. On an address other than loopback
+    the server refuses to start unless an API token (read from the environment variable ``token_env``) or
+    ``users`` are configured."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    token_env: str = Field("RAGTUNE_API_TOKEN", description="Environment variable holding the API token "
+                           "(admin rights; `Authorization: Bearer TOKEN`, or sign in with it on the web page).")
+    users: list[ServerUser] = Field(default_factory=list)
+    max_body_kb: int = Field(256, ge=1, description="Larger request bodies are refused with 413.")
+    max_question_chars: int = Field(4000, ge=1)
+    queue_max: int = Field(32, ge=1, description="Generation requests waiting at once; more get 503.")
+    queue_timeout_s: float = Field(300.0, gt=0, description="A request waiting longer for the generator gets 503.")
+    reviews_per_item: int = Field(2, ge=1, description="Human reviews each review-queue item needs.")
+    pipelines: list[str] = Field(default_factory=list, description="Pipelines offered on the page and in "
+                                 "/v1/models (default: the configured default and every named pipeline).")
+    allowed_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (none by "
+                                       "default; `*` is refused).")
+    session_hours: float = Field(12.0, gt=0)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _no_wildcard(cls, v: list[str]) -> list[str]:
+        if "*" in v:
+            raise ValueError("'*' is not allowed: name each origin (e.g. http://localhost:3000)")
+        return v
+
+
 def format_validation_error(error: ValidationError, where: str) -> str:
     lines = [f"{where}: invalid configuration"]
     for err in error.errors():

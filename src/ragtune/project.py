@@ -16,10 +16,12 @@ from ragtune.config import (
     CONFIG_FILE,
     DocumentsConfig,
     EmbedderConfig,
+    FeedbackConfig,
     HypotheticalQuestionsConfig,
     LLMConfig,
     Price,
     RetrievalConfig,
+    ServerConfig,
     StoreConfig,
     Strict,
     format_validation_error,
@@ -78,6 +80,8 @@ class ProjectConfig(Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     bench: BenchConfig = Field(default_factory=BenchConfig)
     compare: CompareConfig = Field(default_factory=CompareConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
 
     @classmethod
     def load(cls, path: Path) -> ProjectConfig:
@@ -183,10 +187,19 @@ class Project:
 
     @cached_property
     def feedback(self):
-        """The feedback store (``.ragtune/feedback.db``): answers shown and the feedback on them."""
+        """The feedback store (``feedback.url``, by default ``.ragtune/feedback.db``): answers shown and the
+        feedback on them."""
+        import os
+
         from ragtune.feedback.store import FeedbackStore
 
-        return FeedbackStore(self.workdir / "feedback.db")
+        url = self.config.feedback.url
+        if url is None:
+            return FeedbackStore(self.workdir / "feedback.db")
+        url = os.path.expandvars(url)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            url = f"sqlite:///{self.root / url.removeprefix('sqlite:///')}"  # relative to the project folder
+        return FeedbackStore(url)
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False,
                on_start: Callable[[int], None] | None = None,

@@ -1,18 +1,16 @@
-"""The feedback store's SQL schema (SQLAlchemy Core tables), its version and the migrations between versions.
+"""The feedback store's SQL schema (SQLAlchemy Core tables) and its version.
 
-The ``schema_version`` table lets a newer ragtune migrate an older file and an older ragtune refuse a newer one;
-docs/feedback.md describes the tables.
+Migrations are Alembic revisions in ``ragtune/feedback/migrations/versions/`` (``migrate.upgrade`` runs them
+when a store opens); ``HEAD`` is the newest. The ``schema_version`` table, which every revision keeps current,
+lets an older ragtune refuse a newer database. docs/feedback.md describes the tables.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
-    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -22,7 +20,8 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+HEAD = "0002"  # the Alembic revision of SCHEMA_VERSION
 
 metadata = MetaData()
 schema_version_table = Table("schema_version", metadata, Column("version", Integer, nullable=False))
@@ -67,6 +66,20 @@ feedback_answers_table = Table(
     Column("answer_id", Integer, ForeignKey("answers.id"), nullable=False),
     Index("feedback_answers_answer", "answer_id"),
 )
-
-# MIGRATIONS[v] upgrades a version-v database to v+1 inside the opening transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+# A blind comparison: the answers on sides A and B, what made each (shown only after the vote), and the vote.
+comparisons_table = Table(
+    "comparisons", metadata,
+    Column("id", Text, primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("answer_a", Integer, ForeignKey("answers.id"), nullable=False),
+    Column("answer_b", Integer, ForeignKey("answers.id"), nullable=False),
+    Column("label_a", Text, nullable=False),
+    Column("label_b", Text, nullable=False),
+    Column("rater", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("choice", Text),
+    Column("feedback_ids", JSON),
+    Column("voted_at", DateTime),
+    CheckConstraint("choice IS NULL OR choice IN ('a', 'b', 'tie', 'both_bad')", name="comparisons_choice"),
+    Index("comparisons_created", "created_at"),
+)

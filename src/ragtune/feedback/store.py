@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, create_engine, event, func, insert, select, update
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy import Connection, create_engine, event, func, insert, inspect, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from ragtune.errors import ConfigError, InputError
 from ragtune.feedback import schema
@@ -37,7 +37,13 @@ from ragtune.feedback.records import (
     normalize_question,
     validate_feedback,
 )
-from ragtune.feedback.schema import answers_table, feedback_answers_table, feedback_table, schema_version_table
+from ragtune.feedback.schema import (
+    answers_table,
+    comparisons_table,
+    feedback_answers_table,
+    feedback_table,
+    schema_version_table,
+)
 
 
 def _utc(dt: datetime | None) -> datetime:
@@ -46,19 +52,32 @@ def _utc(dt: datetime | None) -> datetime:
 
 
 class FeedbackStore:
-    """Answers shown and feedback on them, in one SQLite file. Safe for several threads and processes."""
+    """Answers shown and feedback on them, in one SQLite file (or a PostgreSQL database: a ``postgresql://`` URL).
+    Safe for several threads and processes."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(URL.create("sqlite", database=str(self.path)), connect_args={"timeout": 60})
-        event.listen(self.engine, "connect", _on_connect)
-        event.listen(self.engine, "begin", _on_begin)
+        url = _url(path)
+        self.url = url.render_as_string(hide_password=True)
+        if url.get_backend_name() == "sqlite":
+            self.path = Path(url.database)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(url, connect_args={"timeout": 60})
+            event.listen(self.engine, "connect", _on_connect)
+            event.listen(self.engine, "begin", _on_begin)
+        elif url.get_backend_name() == "postgresql":
+            self.path = self.url  # named in messages
+            try:
+                self.engine = create_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+            except ModuleNotFoundError:
+                raise ConfigError("feedback.url: a postgresql:// URL needs psycopg (pip install 'psycopg[binary]', "
+                                  "part of ragtune[serve])") from None
+        else:
+            raise ConfigError(f"feedback.url {self.url!r}: use a sqlite:/// or postgresql:// URL")
         self._writer = self.engine.execution_options(ragtune_write=True)
         try:
             with self._writer.begin() as conn:
                 self._check_schema(conn)
-        except DatabaseError as e:
+        except (DatabaseError, OperationalError) as e:
             self.engine.dispose()
             raise InputError(f"{self.path}: not a readable ragtune feedback store ({e.orig})") from None
         except ConfigError:
@@ -69,23 +88,29 @@ class FeedbackStore:
         self.engine.dispose()
 
     def _check_schema(self, conn: Connection) -> None:
-        tables = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'").scalars())
+        """Create a new database, or migrate an older one to ``schema.HEAD`` (Alembic), in this transaction; refuse
+        one that a newer ragtune made."""
+        tables = set(inspect(conn).get_table_names())
+        legacy = None
         if "schema_version" not in tables:
             if tables & {"answers", "feedback", "feedback_answers"}:
                 raise ConfigError(f"{self.path}: has feedback tables but no schema_version table")
-            schema.metadata.create_all(conn)
-            conn.execute(insert(schema_version_table).values(version=schema.SCHEMA_VERSION))
-            return
-        version = conn.execute(select(schema_version_table.c.version)).scalar_one_or_none()
-        if version is None:
-            raise ConfigError(f"{self.path}: the schema_version table is empty")
-        if version > schema.SCHEMA_VERSION:
-            raise ConfigError(f"{self.path}: feedback store schema v{version} is newer than this ragtune supports "
-                              f"(v{schema.SCHEMA_VERSION}); upgrade ragtune")
-        for v in range(version, schema.SCHEMA_VERSION):
-            schema.MIGRATIONS[v](conn)
-        if version < schema.SCHEMA_VERSION:
-            conn.execute(update(schema_version_table).values(version=schema.SCHEMA_VERSION))
+        else:
+            version = conn.execute(select(schema_version_table.c.version)).scalar_one_or_none()
+            if version is None:
+                raise ConfigError(f"{self.path}: the schema_version table is empty")
+            if version > schema.SCHEMA_VERSION:
+                raise ConfigError(f"{self.path}: feedback store schema v{version} is newer than this ragtune "
+                                  f"supports (v{schema.SCHEMA_VERSION}); upgrade ragtune")
+            if "alembic_version" not in tables:
+                legacy = f"{version:04d}"  # made before the migrations were Alembic's: revision N is version N
+        if "alembic_version" in tables and legacy is None:
+            current = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one_or_none()
+            if current == schema.HEAD:
+                return
+        from ragtune.feedback.migrate import upgrade
+
+        upgrade(conn, stamp=legacy)
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -221,6 +246,55 @@ class FeedbackStore:
         return {"answers": n_answers, "feedback": sum(by_source.values()), "by_kind": dict(by_kind),
                 "by_source": dict(by_source), "last_feedback_id": last}
 
+    # blind comparisons ----------------------------------------------------------------------------
+
+    def record_comparison(self, comparison_id: str, answer_a: int, answer_b: int, label_a: str, label_b: str,
+                          rater: str | None = None) -> None:
+        """Store a blind comparison waiting for its vote: the answers on sides A and B and what made each."""
+        with self._writer.begin() as conn:
+            rows = conn.execute(select(answers_table.c.id, answers_table.c.question)
+                                .where(answers_table.c.id.in_([answer_a, answer_b]))).all()
+            if len(rows) != 2 or len({normalize_question(r.question) for r in rows}) != 1:
+                raise InputError(f"a comparison needs two stored answers to one question (got {answer_a}, {answer_b})")
+            conn.execute(insert(comparisons_table).values(
+                id=comparison_id, question=rows[0].question, answer_a=answer_a, answer_b=answer_b, label_a=label_a,
+                label_b=label_b, rater=rater, created_at=_utc(None)))
+
+    def comparison(self, comparison_id: str) -> dict[str, Any]:
+        """A comparison as stored (``choice`` is None until it is voted on)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(comparisons_table).where(comparisons_table.c.id == comparison_id)) \
+                .mappings().one_or_none()
+        if row is None:
+            raise InputError(f"no comparison {comparison_id!r} in {self.path}")
+        return dict(row)
+
+    def vote_comparison(self, comparison_id: str, choice: Literal["a", "b", "tie", "both_bad"],
+                        comment: str | None = None, rater: str | None = None) -> dict[str, Any]:
+        """The vote on a blind comparison, in one transaction with the feedback it makes: a preference (a, b, tie),
+        or a thumbs down on both answers (both_bad). A comparison takes one vote; returns the comparison."""
+        c = comparisons_table
+        with self._writer.begin() as conn:
+            query = select(c).where(c.c.id == comparison_id)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).mappings().one_or_none()
+            if row is None:
+                raise InputError(f"no comparison {comparison_id!r} in {self.path}")
+            if row["choice"] is not None:
+                raise InputError(f"comparison {comparison_id!r} was voted on already ({row['choice']})")
+            common = {"comment": comment, "rater": rater}
+            if choice == "both_bad":
+                note = f"blind A/B {comparison_id}: both bad" + (f"; {comment}" if comment else "")
+                records = [Rating(answer_id=row[side], rating="down", comment=note, rater=rater)
+                           for side in ("answer_a", "answer_b")]
+            else:
+                records = [Preference(answer_a=row["answer_a"], answer_b=row["answer_b"], preferred=choice, **common)]
+            ids = [self._insert_feedback(conn, fb) for fb in records]
+            conn.execute(c.update().where(c.c.id == comparison_id)
+                         .values(choice=choice, feedback_ids=ids, voted_at=_utc(None)))
+        return self.comparison(comparison_id)
+
     # import ---------------------------------------------------------------------------------------
 
     def import_file(self, path: str | Path) -> dict[str, Any]:
@@ -282,6 +356,17 @@ class FeedbackStore:
                               preferred=row.preferred, **common)
         ranked = row.ranked_ids if row.ranked_ids is not None else [ref(None, t) for t in row.ranked]
         return Ranking(ranked=ranked, **common)
+
+
+def _url(target: str | Path) -> URL:
+    """A file path (SQLite) or a database URL (``sqlite:///...``, ``postgresql://...``)."""
+    text = str(target)
+    if "://" not in text:
+        return URL.create("sqlite", database=text)
+    try:
+        return make_url(text)
+    except ArgumentError as e:
+        raise ConfigError(f"feedback.url: not a database URL ({e})") from None
 
 
 def _on_connect(dbapi_conn, _record) -> None:
