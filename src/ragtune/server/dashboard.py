@@ -70,7 +70,7 @@ def summary(state: State) -> dict[str, Any]:
     store = state.project.feedback
     counts = store.counts()
     counts["export_rows"] = {f: len(feedback_dataset(store, f)) for f in FORMATS}
-    loop = FeedbackLoop(state.project)
+    loop = FeedbackLoop(state.project.training_resources)
     history = loop.history()
     champion = state.project.registry.champion("llm")
     return {"counts": counts, "win_rates": win_rates(state), "agreement": agreement(state),
