@@ -79,7 +79,8 @@ def _served_model(served) -> str:
 
 def test_loop_rounds_from_the_dashboard_change_the_served_model_only_when_promoted(loop_server):
     from playwright.sync_api import sync_playwright
-    from ragtune.training.registry import ModelRegistry
+
+    from ragtune.model_registry import ModelRegistry
 
     served, store = loop_server, loop_server.state.project.feedback
     registry = ModelRegistry(served.root / ".ragtune")
