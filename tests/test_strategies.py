@@ -84,6 +84,7 @@ def test_extract_generate_answers_in_the_form_asked(project):
     parties = project.ask("Who are the parties to the Master Services Agreement?", strategy="extract+generate")
     short = parties.answer.split(". ", 1)[0].lower()
     assert "initech" in short and "umbrella" in short, parties.answer
+    assert parties.answer == "Initech LLC and Umbrella Health Systems [1].", parties.answer  # one marker, not split
 
     days = project.ask("How many days of paid vacation do employees receive?", strategy="extract+generate")
     assert (25, "days") in parse_durations(days.answer.split(". ", 1)[0]), days.answer

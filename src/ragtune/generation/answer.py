@@ -91,7 +91,7 @@ class CitedAnswerer:
     def _finish(self, text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
         chunks = [h.chunk for h in hits]
         text = strip_invalid_markers(text, len(chunks))
-        if self.strategy.uses_llm:  # extractive answers are cited by construction
+        if not self.strategy.cites_itself:
             text = attribute(text, chunks)
         return text, extract_citations(text, chunks)
 

@@ -22,6 +22,7 @@ class AnswerStrategy(ABC):
 
     name: ClassVar[str]
     uses_llm: ClassVar[bool] = True
+    cites_itself: ClassVar[bool] = False  # every sentence of its answers carries its passage's marker
 
     def __init__(self, config: AnswerConfig, llm: LLM, selector: SentenceSelector) -> None:
         self.config = config

@@ -16,6 +16,7 @@ class Extract(AnswerStrategy):
     """``answer.sentences`` sentences chosen by the sentence scorer, each followed by its passage's marker."""
 
     uses_llm = False
+    cites_itself = True
 
     def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None, focus=None) -> str:
         form = detect_form(question)

@@ -50,6 +50,8 @@ class ExtractGenerate(AnswerStrategy):
     """Clause questions get the quote alone (no LLM call), questions about the document itself the value its
     opening states (``extract``'s rules, no LLM call); the others a short answer before the quote."""
 
+    cites_itself = True
+
     def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None, focus=None) -> str:
         form = detect_form(question)
         if text := document_answer(question, form, chunks):
