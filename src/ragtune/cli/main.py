@@ -183,7 +183,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo pro
 
 
 def _print_sft(version, reused: bool) -> None:
-    from ragtune.cli.tune import print_leakage
+    from ragtune.cli.tune.sft import print_leakage
 
     m = version.metrics
     out.rule(f"LoRA SFT {version.id}" + (" (reused)" if reused else ""), style="dim")
