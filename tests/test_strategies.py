@@ -61,6 +61,8 @@ def test_about_document_and_titles():
     assert about_document("What is the name of the contract?")
     assert about_document("Who are the parties to the servicing agreement?")
     assert about_document("On what date was the CURO servicing agreement entered into?")
+    assert about_document("What is the date of the Master Services Agreement?")  # a named agreement
+    assert not about_document("What is the date of the termination notice under the agreement?")
     assert not about_document("Is consent required if a party assigns the contract to a third party?")
     assert not about_document("Which state's law governs the endorsement agreement?")
     assert find_title("Exhibit 10.3\n\nSERVICING AGREEMENT\n\nbetween\n\nCURO") == "SERVICING AGREEMENT"

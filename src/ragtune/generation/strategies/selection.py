@@ -88,15 +88,14 @@ class SentenceSelector:
             s.score = float(value)
 
     def select(self, question: str, chunks: list[Chunk], form: AnswerForm = AnswerForm.clause) -> list[Sentence]:
-        """The best sentences, in reading order (passage rank, then position); a sentence that holds the kind of
-        value ``form`` asks for (``states_form``) scores ``answer.form_bonus`` more."""
+        """The best sentences, best first (a reader meets the strongest evidence first); a sentence that holds the
+        kind of value ``form`` asks for (``states_form``) scores ``answer.form_bonus`` more."""
         candidates = split_passages(chunks, self.config.max_sentence_chars)
         self.score(question, candidates)
         if self.config.form_bonus:
             for s in candidates:
                 s.score += self.config.form_bonus * states_form(form, s.text)
-        best = sorted(candidates, key=lambda s: -s.score)[: self.config.sentences]
-        return sorted(best, key=lambda s: (s.n, s.start))
+        return sorted(candidates, key=lambda s: (-s.score, s.n, s.start))[: self.config.sentences]
 
 
 def quote(selected: list[Sentence]) -> str:

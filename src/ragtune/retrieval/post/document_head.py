@@ -14,10 +14,12 @@ from ragtune.retrieval.hybrid import Hit
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
 _DOC = r"(?:contract|agreement|document|lease|licen[cs]e)"
+# "the agreement", "the Master Services Agreement"; not "the notice under the agreement"
+_THE_DOC = rf"(?:the|this)(?: (?!(?:the|a|an|of|under|in|to|for|by|with|and|or)\b)[\w&-]+){{0,4}} {_DOC}"
 ABOUT_DOCUMENT = re.compile(
-    rf"\b(?:name|title) of (?:the|this) {_DOC}\b|\bwhat is (?:the|this) {_DOC} called\b"
-    rf"|\bwho are the parties\b|\bparties (?:to|of) (?:the|this) {_DOC}\b|\bparties who signed\b|\bsignator(?:y|ies)\b"
-    rf"|\bwho (?:signed|entered into|are the)\b|\bdate of (?:the|this) {_DOC}\b"
+    rf"\b(?:name|title) of {_THE_DOC}\b|\bwhat is (?:the|this) {_DOC} called\b"
+    rf"|\bwho are the parties\b|\bparties (?:to|of) {_THE_DOC}\b|\bparties who signed\b|\bsignator(?:y|ies)\b"
+    rf"|\bwho (?:signed|entered into|are the)\b|\bdate of {_THE_DOC}\b"
     rf"|\b{_DOC} (?:is |was )?(?:dated|signed|executed|entered into|made)\b|\beffective date\b"
     rf"|\b(?:date|when)\b.*\b{_DOC} (?:is|was|becomes?|become|takes?) effective\b"
     rf"|\bwhen (?:is|was|does|did) (?:the|this) {_DOC} (?:dated|signed|made|start|begin|take effect)\b")
