@@ -46,7 +46,6 @@ def answer_on_ray(system: BenchSystem, pending: list[tuple[Arm, Question]]) -> G
         rows = [{"arm": arm.label, "question": pickle.dumps(q)} for arm, q in pending]
         ds = ray.data.from_items(rows, override_num_blocks=len(rows))
         ds = ds.map_batches(AnswerQuestions, fn_constructor_args=(system.reopen, max(1, cpus // workers)),
-                            batch_size=1, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers),
-                            max_restarts=0)
+                            batch_size=1, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers))
         for batch in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=1):
             yield from (json.loads(a) for a in batch["answer"])

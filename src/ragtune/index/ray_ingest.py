@@ -93,8 +93,10 @@ class RayIngestor(Ingestor):
         if rows:
             with ray_session(self.scale) as ray:
                 cpus = int(ray.cluster_resources().get("CPU", 1))
+                blocks = math.ceil(len(rows) / self.scale.batch_files)
+                cpus = min(cpus, blocks)  # no more workers than batches
                 embedders = min(self.scale.embed_workers or cpus, cpus)
-                ds = ray.data.from_items(rows, override_num_blocks=math.ceil(len(rows) / self.scale.batch_files))
+                ds = ray.data.from_items(rows, override_num_blocks=blocks)
                 load = (self.config, self.chunker)
                 if embedders < cpus:  # loader tasks on the other CPUs: a stage of its own (the remote args function
                     # keeps Ray Data from fusing it into the actor pool)
