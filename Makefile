@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install torch==2.13.0           # CPU wheel; must come before anything that depends on torch
 	CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" $(BIN)/pip install "llama-cpp-python>=0.3.0"
-	$(BIN)/pip install -e ".[train,serve,dev]"
+	$(BIN)/pip install -e ".[train,serve,dev,scale]"
 	touch $(STAMP)
 
 install: $(STAMP)

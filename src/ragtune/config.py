@@ -39,6 +39,23 @@ class HypotheticalQuestionsConfig(Strict):
     max_tokens: int = Field(96, ge=8)
 
 
+class ScaleConfig(Strict):
+    """Where ``ingest`` and ``bench`` do their work: ``local`` (this process) or ``ray`` (Ray Data across worker
+    processes of a Ray started on this machine, bound to 127.0.0.1; needs ``ragtune[scale]``)."""
+
+    engine: Literal["local", "ray"] = Field("local", description="local: in this process; ray: Ray Data workers.")
+    workers: int | None = Field(None, ge=1, description="CPUs of the local Ray, one worker process each: they "
+                                "load, chunk and embed files (ingest) or answer questions (bench); None: the CPUs "
+                                "available.")
+    embed_workers: int | None = Field(None, ge=1, description="Ingest: actors that embed (each loads the embedder "
+                                      "once); the other workers load and chunk. None: every worker loads, chunks "
+                                      "and embeds its batches.")
+    batch_files: int = Field(8, ge=1, description="Files per Ray Data batch: the unit that is loaded, embedded "
+                             "and written together.")
+    object_store_mb: int = Field(256, ge=80, description="Object store of the local Ray (MB); Ray Data pauses "
+                                 "reading when the batches in flight fill half of it.")
+
+
 STORE_BACKENDS = ("sqlite",)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from ragtune.config import (
     LLMConfig,
     Price,
     RetrievalConfig,
+    ScaleConfig,
     ServerConfig,
     StoreConfig,
     Strict,
@@ -71,6 +72,7 @@ class ProjectConfig(Strict):
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    scale: ScaleConfig = Field(default_factory=ScaleConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     pipelines: dict[str, list[str | dict[str, Any]]] = Field(default_factory=_default_pipelines)
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -203,10 +205,12 @@ class Project:
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False,
                on_start: Callable[[int], None] | None = None,
-               on_file: Callable[[str, int], None] | None = None, graph: bool | None = None):
+               on_file: Callable[[str, int], None] | None = None, graph: bool | None = None,
+               engine: str | None = None):
         """Index files and folders; returns an IngestReport (skipped files are listed, not raised). ``graph``
         (default ``index.graph.build_on_ingest``) also rebuilds the knowledge graph; its cost is in
-        ``report.enrichment["knowledge_graph"]``."""
+        ``report.enrichment["knowledge_graph"]``. ``engine`` (default ``scale.engine``): ``local`` or ``ray``."""
+        from ragtune.config import with_overrides
         from ragtune.index.ingest import Ingestor
 
         resolved = [Path(p) if Path(p).is_absolute() else Path.cwd() / p for p in paths]
@@ -225,8 +229,15 @@ class Project:
 
             enrichers["hypothetical_questions"] = HypotheticalQuestions(
                 self.config.index.hypothetical_questions, self.llm, self.chunker.counter.count)
-        report = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store,
-                          enrichers).run(resolved, on_file=on_file, on_start=on_start)
+        scale = with_overrides(self.config.scale, {"engine": engine})
+        if scale.engine == "ray":
+            from ragtune.index.ray_ingest import RayIngestor
+
+            ingestor = RayIngestor(self.root, self.config.documents, self.chunker, self.embedder, self.store, scale,
+                                   enrichers)
+        else:
+            ingestor = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store, enrichers)
+        report = ingestor.run(resolved, on_file=on_file, on_start=on_start)
         self.bm25.sync(self.store)
         if self.config.index.graph.build_on_ingest if graph is None else graph:
             report.enrichment["knowledge_graph"] = self.build_graph().enrichment()
@@ -331,7 +342,8 @@ class Project:
         c = self.config
         return BenchSystem(self.root, self.workdir, lambda: self.store, lambda: self.embedder, self.registry, c.bench,
                            c.datasets, c.llm, c.answer, c.retrieval, c.chunker, c.training.sft.system_prompt,
-                           self.ask, self.llm_for, self.pipeline)
+                           self.ask, self.llm_for, self.pipeline, c.scale,
+                           partial(reopened_bench_system, self.root, self.registry_dir, c))
 
     def answer_strategy(self, name: str | None = None, model: str | None = None):
         """The answer strategy ``name`` (default ``answer.strategy``: extract, extract+generate, generate) with
@@ -416,6 +428,14 @@ class Project:
             self.store.close()
         if "feedback" in self.__dict__:
             self.feedback.close()
+
+
+def reopened_bench_system(root: Path, registry_dir: Path, config: ProjectConfig, threads: int | None = None):
+    """``Project(root).bench_system`` with ``config``, opened in another process (a Ray worker of ``bench``); its
+    LLM runs on ``threads`` threads unless ``llm.threads`` is set."""
+    if threads and config.llm.threads is None:
+        config = config.model_copy(update={"llm": config.llm.model_copy(update={"threads": threads})})
+    return Project(root, registry_dir, config).bench_system
 
 
 def retrieval_evaluation(data: str | Path, config: ProjectConfig | None = None,

@@ -113,6 +113,8 @@ def bench(questions: Annotated[Path | None, typer.Option("--questions", help="CS
                                                          "columns (default: the synth test split).")] = None,
           limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N questions.")] = None,
           run: RunOpt = None, project: ProjectOpt = Path("."), as_json: JsonOpt = False,
+          engine: Annotated[str | None, typer.Option("--engine", help="Where questions are answered: local or ray "
+                                                     "(Ray Data workers; scale.engine, default: local).")] = None,
           overrides: dict[str, Any] | None = None) -> None:
     """Benchmark arms on one frozen question set: quality with intervals, latency, tokens, cost. Resumable."""
     from ragtune.config import with_overrides
@@ -122,6 +124,7 @@ def bench(questions: Annotated[Path | None, typer.Option("--questions", help="CS
 
     proj = Project(project)
     proj.config.bench = with_overrides(proj.config.bench, overrides or {})
+    proj.config.scale = with_overrides(proj.config.scale, {"engine": engine})
     with progress_bar("Benchmarking", enabled=not as_json) as (start, advance):
         results = run_bench(proj.bench_system, None, questions, limit, None, run, on_start=start,
                             on_answer=advance)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from ragtune.cli.config_options import config_options
 from ragtune.cli.output import emit_json, err, handle_errors, out, progress_bar
+from ragtune.config import ScaleConfig
 
 app = typer.Typer(help="Domain-specific LLM apps: advanced RAG, small-model fine-tuning, and a measured "
                        "decision between them.", no_args_is_help=True, add_completion=False)
@@ -40,15 +42,20 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create the pr
 
 @app.command()
 @handle_errors
+@config_options(ScaleConfig, "scale")
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders to index.")],
            project: ProjectOpt = Path("."),
            strict: Annotated[bool, typer.Option(help="Exit non-zero when any file is skipped.")] = False,
            rebuild: Annotated[bool, typer.Option(help="Drop the index and ingest from scratch.")] = False,
            graph: Annotated[bool | None, typer.Option("--graph/--no-graph", help="Also build the knowledge graph "
                                                       "(default: index.graph.build_on_ingest).")] = None,
-           as_json: JsonOpt = False) -> None:
-    """Load, chunk, embed and index documents (incremental: unchanged files are skipped)."""
+           as_json: JsonOpt = False, overrides: dict[str, Any] | None = None) -> None:
+    """Load, chunk, embed and index documents (incremental: unchanged files are skipped). ``--engine ray``
+    spreads the work over Ray Data workers (ragtune[scale])."""
+    from ragtune.config import with_overrides
+
     proj = _project(project)
+    proj.config.scale = with_overrides(proj.config.scale, overrides or {})
     with progress_bar("Ingesting", enabled=not as_json) as (start, advance):
         report = proj.ingest(paths, rebuild=rebuild, on_start=start, on_file=lambda s, i: advance(s), graph=graph)
     if as_json:

@@ -15,7 +15,8 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import asdict
 from datetime import datetime, timezone
 from itertools import combinations
@@ -175,11 +176,14 @@ def run_bench(system: BenchSystem, arms: list[str] | None = None, questions: Pat
     done = log.load()
     if on_start:
         on_start(len(chosen) * len(qs.questions))
+    fingerprints = {arm.label: _hash(arm.fingerprint()) for arm in chosen}
+    fresh = answer_stream(system, [(arm, q) for arm in chosen for q in qs.questions
+                                   if _saved_answer(done, arm, fingerprints[arm.label], q) is None])
     records: dict[str, list[dict]] = {}
-    for arm in chosen:
-        arm_fp = _hash(arm.fingerprint())
-        records[arm.label] = [_answer_one(arm, arm_fp, q, done, log, metrics, scoring_fp, on_answer)
-                              for q in qs.questions]
+    with closing(fresh):  # a Ray session ends with its stream
+        for arm in chosen:
+            records[arm.label] = [_answer_one(arm, fingerprints[arm.label], q, done, log, metrics, scoring_fp,
+                                              on_answer, fresh) for q in qs.questions]
     deployment = measure_deployment(system.store, system.embedder, any(a.retrieves for a in chosen))
     results = aggregate(system, qs, chosen, records, deployment, seed)
     results.update({"run": folder.name, "run_dir": str(folder), "leakage": leakage,
@@ -195,8 +199,24 @@ def _rubric_hash() -> str:
     return hashlib.sha256(RUBRIC.encode()).hexdigest()[:12]
 
 
+def _saved_answer(done: dict, arm: Arm, arm_fp: str, q: Question) -> dict | None:
+    """The answer saved by an earlier run of the same arm, if any."""
+    rec = done.get((arm.label, q.id))
+    return rec["answer"] if rec and rec["arm_fingerprint"] == arm_fp else None
+
+
+def answer_stream(system: BenchSystem, pending: list[tuple[Arm, Question]]) -> Generator[dict, None, None]:
+    """The answers (``ArmAnswer.to_dict()``) of ``pending`` (arm, question) pairs, in order, answered as they
+    are consumed: here (``scale.engine: local``), or by Ray workers that each open the project anew."""
+    if system.scale.engine == "ray" and pending:
+        from ragtune.evaluation.ray_bench import answer_on_ray
+
+        return answer_on_ray(system, pending)
+    return (arm.answer(q).to_dict() for arm, q in pending)
+
+
 def _answer_one(arm: Arm, arm_fp: str, q: Question, done: dict, log: AnswerLog, metrics: list[Metric],
-                scoring_fp: str, on_answer: Callable[[str], None] | None) -> dict:
+                scoring_fp: str, on_answer: Callable[[str], None] | None, fresh: Iterator[dict]) -> dict:
     from ragtune.evaluation.metrics import Sample
 
     rec = done.get((arm.label, q.id))
@@ -204,7 +224,7 @@ def _answer_one(arm: Arm, arm_fp: str, q: Question, done: dict, log: AnswerLog, 
         if on_answer:
             on_answer(f"{arm.label} (saved)")
         return rec
-    answer = rec["answer"] if rec and rec["arm_fingerprint"] == arm_fp else arm.answer(q).to_dict()
+    answer = _saved_answer(done, arm, arm_fp, q) or next(fresh)
     sample = Sample(q.question, q.answer, answer["answer"], answer["answered"], q.unanswerable,
                     None if answer["contexts"] is None else [c["text"] for c in answer["contexts"]],
                     q.gold_contexts, label=q.label)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ragtune.config import LLMConfig, RetrievalConfig
+    from ragtune.config import LLMConfig, RetrievalConfig, ScaleConfig
     from ragtune.datasets.config import DatasetsConfig
     from ragtune.documents.chunkers import ChunkerConfig
     from ragtune.evaluation.config import BenchConfig
@@ -29,7 +29,9 @@ class BenchSystem:
     (``store`` and ``embedder``, opened on first use by ``open_store`` and ``open_embedder``), model ``registry``
     and settings; ``ask(question, **options)`` is a cited RAG answer
     (options: filters, pipeline, strategy, model), ``llm_for(model)`` the base (None) or a fine-tuned LLM and
-    ``pipeline(spec)`` a retrieval pipeline (for fingerprints)."""
+    ``pipeline(spec)`` a retrieval pipeline (for fingerprints). ``scale`` says where questions are answered;
+    ``reopen(threads)`` (picklable) opens the same system in another process, its LLM on ``threads`` threads
+    unless ``llm.threads`` is set."""
 
     root: Path
     workdir: Path
@@ -46,6 +48,8 @@ class BenchSystem:
     ask: Callable[..., Answer]
     llm_for: Callable[[str | None], LLM]
     pipeline: Callable[[str | None], Pipeline]
+    scale: ScaleConfig
+    reopen: Callable[[int | None], BenchSystem]
 
     @property
     def store(self) -> Store:

@@ -9,10 +9,10 @@ import fnmatch
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ragtune.config import DocumentsConfig
 from ragtune.documents.chunkers import Chunker
@@ -20,7 +20,10 @@ from ragtune.documents.loaders import LoadError, loader_for
 from ragtune.documents.models import Chunk, Document
 from ragtune.errors import InputError
 from ragtune.index.embedder import Embedder
-from ragtune.index.store import Store
+from ragtune.index.store import Store, StoredDocument
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -102,17 +105,14 @@ class Ingestor:
         if on_start:
             on_start(len(files))
         stored = self.store.documents()
-        kept: set[str] = set()
         for path, _ in files:
             source = self.source_name(path)
             report.files_seen += 1
             try:
-                doc = self._load(path, source, stored)
+                doc = load_document(path, source, stored[source].sha256 if source in stored else None, self.config)
             except LoadError as e:
-                report.skipped.append(Skipped(source, str(e)))
-                kept.add(source)  # an unreadable new version never deletes the stored old one
+                report.skipped.append(Skipped(source, str(e)))  # an unreadable new version keeps the stored one
             else:
-                kept.add(source)
                 if doc is None:
                     report.files_unchanged += 1
                 else:
@@ -120,11 +120,21 @@ class Ingestor:
                     for enricher in self.enrichers.values():
                         chunks = enricher.expand(chunks)
                     vectors = self.embedder.embed_cached([c.text for c in chunks if c.indexed], self.store)
-                    report.chunks_removed += self.store.replace_document(doc, chunks, vectors)
-                    report.chunks_added += len(chunks)
-                    report.files_ingested += 1
+                    self.write(report, doc, chunks, vectors)
             if on_file:
                 on_file(source, report.files_seen)
+        return self.finish(report, paths, files, stored, t0)
+
+    def write(self, report: IngestReport, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Replace the stored version of ``doc`` (one transaction) and count it."""
+        report.chunks_removed += self.store.replace_document(doc, chunks, vectors)
+        report.chunks_added += len(chunks)
+        report.files_ingested += 1
+
+    def finish(self, report: IngestReport, paths: list[Path], files: list[tuple[Path, Path | None]],
+               stored: Mapping[str, StoredDocument], t0: float) -> IngestReport:
+        """Remove the stored documents under the given folders that are no longer there; total up."""
+        kept = {self.source_name(path) for path, _ in files}
         folders = [self.source_name(p) for p in paths if p.is_dir()]
         for source in stored:
             if source not in kept and any(_under(source, folder) for folder in folders):
@@ -135,28 +145,30 @@ class Ingestor:
         report.seconds = round(time.perf_counter() - t0, 3)
         return report
 
-    def _load(self, path: Path, source: str, stored: dict) -> Document | None:
-        """The document, or None when the stored version has the same content."""
-        loader = loader_for(path)
-        if loader is None:
-            raise LoadError(f"unsupported file type {path.suffix or '(no suffix)'!r}")
-        size = path.stat().st_size
-        if size == 0:
-            raise LoadError("empty file")
-        if size > self.config.max_file_mb * 1024 * 1024:
-            raise LoadError(f"too large ({size / 1e6:.1f} MB > max_file_mb {self.config.max_file_mb})")
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise LoadError(f"cannot read: {e.strerror}") from None
-        sha = hashlib.sha256(data).hexdigest()
-        if source in stored and stored[source].sha256 == sha:
-            return None
-        pages = loader.load(path, data)
-        if not any(p.text.strip() for p in pages):
-            raise LoadError("no text (empty after extraction)")
-        return Document(source=source, title=loader.title(path, pages), sha256=sha, pages=pages,
-                        metadata={"format": loader.name, "bytes": size}, paged=loader.paged)
+
+def load_document(path: Path, source: str, stored_sha256: str | None, config: DocumentsConfig) -> Document | None:
+    """The document of file ``path`` (stored as ``source``), or None when its content hashes to
+    ``stored_sha256`` (that of the stored version); raises LoadError for a file that cannot be indexed."""
+    loader = loader_for(path)
+    if loader is None:
+        raise LoadError(f"unsupported file type {path.suffix or '(no suffix)'!r}")
+    size = path.stat().st_size
+    if size == 0:
+        raise LoadError("empty file")
+    if size > config.max_file_mb * 1024 * 1024:
+        raise LoadError(f"too large ({size / 1e6:.1f} MB > max_file_mb {config.max_file_mb})")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise LoadError(f"cannot read: {e.strerror}") from None
+    sha = hashlib.sha256(data).hexdigest()
+    if sha == stored_sha256:
+        return None
+    pages = loader.load(path, data)
+    if not any(p.text.strip() for p in pages):
+        raise LoadError("no text (empty after extraction)")
+    return Document(source=source, title=loader.title(path, pages), sha256=sha, pages=pages,
+                    metadata={"format": loader.name, "bytes": size}, paged=loader.paged)
 
 
 def _under(source: str, folder: str) -> bool:
