@@ -19,7 +19,7 @@ from ragtune.errors import ConfigError
 from ragtune.index.bm25 import BM25Index
 from ragtune.index.postgres_store import PostgresStore
 from ragtune.index.sqlite_store import SQLiteStore
-from ragtune.index.store import glob_escape, glob_to_regex
+from ragtune.index.store import DenseScan, glob_escape, glob_to_regex
 from ragtune.retrieval.hybrid import HybridRetriever
 
 pytest.importorskip("pgserver")
@@ -111,7 +111,8 @@ def test_bm25_and_chunk_ids_are_the_same_on_both_backends(store_project, project
 
 def test_a_filtered_hnsw_search_is_widened_to_k_rows(new_database, tmp_path):
     """pgvector filters after the HNSW scan: with ef_search 40 and a filter passing 10% of the rows, a plain
-    query finds only a few; the store widens (a larger ef_search, then an exact scan) and returns k."""
+    query finds only a few; the store widens and returns k: an exact scan of the 300 rows that pass (cheaper than
+    HNSW with ef_search 600), or with 30% passing, HNSW with ef_search 200."""
     import psycopg
 
     url, rng, k = new_database(), np.random.default_rng(3), 30
@@ -131,13 +132,19 @@ def test_a_filtered_hnsw_search_is_widened_to_k_rows(new_database, tmp_path):
     hits = store.dense_search(vectors[5], k, filters)
     assert len(hits) == k and len(set(i for i, _ in hits) & set(exact[:k])) >= 0.9 * k
     scans = store.last_dense_scans
-    assert len(scans) > 1 and scans[0].method == "hnsw" and scans[0].rows < k and scans[-1].rows == k
+    assert [(s.method, s.ef_search) for s in scans] == [("hnsw", 40), ("exact", None)]
+    assert scans[0].rows < k and scans[-1].rows == k
+    assert len(store.dense_search(vectors[5], k, {"source": "doc*[147].txt"})) == k
+    assert store.last_dense_scans[0].rows < k and store.last_dense_scans[1] == DenseScan("hnsw", k, 200)
     retrieval = HybridRetriever(RetrievalConfig(mode="dense", candidates=k), store, BM25Index(tmp_path), None).retrieve(
         "unused", k, filters, dense_vector=vectors[5])
     assert retrieval.dense_scans == store.last_dense_scans and len(retrieval.dense_scans) > 1
     assert len(store.dense_search(vectors[5], k)) == k and len(store.last_dense_scans) == 1
     few = {"source": "doc007.txt"}  # fewer rows pass than k: all of them, no widening past the count
     assert len(store.dense_search(vectors[5], k, few)) == 10
+    for q in vectors[:8]:  # the same SQL many times (psycopg would prepare it), then a filter passing 1%
+        store.dense_search(q, k, filters)
+    assert len(store.dense_search(vectors[5], k, {"source": "doc*17.txt"})) == k
     store.close()
 
 

@@ -238,18 +238,20 @@ class PostgresStore(Store):
         return {r[0] for r in self.db.execute(sql, params)}
 
     def _scan(self, sql: str, params: list[Any], ef_search: int | None) -> list[tuple[str, float]]:
-        """One search in its own transaction: HNSW with ``ef_search``, or (None) an exact scan."""
+        """One search in its own transaction: HNSW with ``ef_search``, or (None) an exact scan. Never a prepared
+        statement: a cached plan would ignore ``enable_indexscan`` and the selectivity of these filters."""
         with self.db.transaction():
             if ef_search is None:
                 self.db.execute("SET LOCAL enable_indexscan = off")
             else:
                 self.db.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
-            return [(cid, 1.0 - float(dist)) for cid, dist in self.db.execute(sql, params)]
+            return [(cid, 1.0 - float(dist)) for cid, dist in self.db.execute(sql, params, prepare=False)]
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """HNSW with ``ef_search`` (at least ``k``). When it returns fewer than ``k`` rows while more pass the
-        filters, again with ``ef_search`` raised to about twice ``k`` / (fraction of rows passing), at most 1000;
-        still short: an exact scan. ``last_dense_scans`` records what ran."""
+        filters: again with ``ef_search`` raised to about twice ``k`` / (fraction of rows passing), at most 1000,
+        unless fewer rows pass than that (then an exact scan is cheaper); still short: an exact scan of the rows
+        that pass. ``last_dense_scans`` records what ran."""
         self.last_dense_scans = ()
         if self._dim is None:
             self._dim = self._meta("embed_dim")  # another process may have stored the first vectors
@@ -268,10 +270,10 @@ class PostgresStore(Store):
         if len(rows) < k:
             passing, total = self.db.execute(
                 f"SELECT COUNT(*) FILTER (WHERE {where}), COUNT(*) FROM {tables} WHERE c.embedding IS NOT NULL",
-                params
+                params, prepare=False,
             ).fetchone()
             wider = min(MAX_EF_SEARCH, max(2 * ef, math.ceil(2 * k * total / max(passing, 1))))
-            if passing > len(rows) and wider > ef:
+            if passing > wider:  # else the exact scan computes fewer distances than a wider HNSW search
                 rows = self._scan(sql, args, wider)
                 scans.append(DenseScan("hnsw", len(rows), wider))
             if len(rows) < k and passing > len(rows):
