@@ -81,8 +81,8 @@ def main() -> None:
                 print(f"\n{n} chunks, {args.dim}-d: ingest pgvector {ingest['pgvector']:.1f} s "
                       f"({n / ingest['pgvector']:.0f}/s), sqlite-vec {ingest['sqlite-vec']:.1f} s "
                       f"({n / ingest['sqlite-vec']:.0f}/s)")
-                print("| filter | pgvector p50 / p95 ms | sqlite-vec p50 / p95 ms | sqlite-vec / pgvector p50 | pgvector recall@30 "
-                      "| widened |")
+                print("| filter | pgvector p50 / p95 ms | sqlite-vec p50 / p95 ms | sqlite-vec / pgvector p50 "
+                      "| pgvector recall@30 | widened |")
                 print("|---|---|---|---|---|---|")
                 for label, filters in [("none", None), ("10% of rows", {"source": "doc*7.txt"}),
                                        ("1% of rows", {"source": "doc*07.txt"})]:
