@@ -76,7 +76,7 @@ class PostgresStore(Store):
         import psycopg
         from pgvector.psycopg import register_vector
 
-        self.url, self.name = url, redact(url)
+        self.name = redact(url)
         self.hnsw_m, self.hnsw_ef_construction, self.ef_search = hnsw_m, hnsw_ef_construction, ef_search
         self.db = connect(url)
         try:
