@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +71,77 @@ def new_project(tmp_path):
     from ragtune import Project
 
     proj = Project.init(tmp_path / "p")
+    yield proj
+    proj.close()
+
+
+# The store backends. Tests that exercise the store take `backend` (or `store_project` / `new_store_project`)
+# and run on both: SQLite, and PostgreSQL + pgvector on one server for the session, a fresh database per project.
+BACKENDS = ["sqlite", "postgres"]
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """PostgreSQL 16 with pgvector (PyPI's pgserver), started once and deleted at the end of the session."""
+    pgserver = pytest.importorskip("pgserver")
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def new_database(pg_server) -> Callable[[], str]:
+    """Makes an empty database on the session server; returns its postgresql:// URL."""
+    import psycopg
+
+    def make() -> str:
+        name = f"ragtune_test_{next(_databases)}"
+        with psycopg.connect(pg_server.get_uri(), autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {name}")
+        return pg_server.get_uri(database=name)
+
+    return make
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def init_project(request) -> Callable[..., Any]:
+    """``init(root, backend)``: Project.init(root), its ragtune.yaml on that store backend (postgres: a fresh
+    database on the session server)."""
+    from ragtune import Project
+    from ragtune.config import StoreConfig
+
+    def init(root: Path, backend: str = "sqlite") -> Project:
+        proj = Project.init(root)
+        if backend == "postgres":
+            proj.config.store = StoreConfig(backend="postgres", url=request.getfixturevalue("new_database")())
+            proj.config_path.write_text(proj.config.dump(), encoding="utf-8")
+        return proj
+
+    return init
+
+
+@pytest.fixture(scope="session")
+def store_project(request, backend, tmp_path_factory, corpus, init_project):
+    """``project`` on each store backend (read-only use)."""
+    if backend == "sqlite":
+        yield request.getfixturevalue("project")
+        return
+    proj = init_project(tmp_path_factory.mktemp("proj-pg"), "postgres")
+    proj.ingest([corpus])
+    yield proj
+    proj.close()
+
+
+@pytest.fixture
+def new_store_project(tmp_path, backend, init_project):
+    """``new_project`` on each store backend."""
+    proj = init_project(tmp_path / "p", backend)
     yield proj
     proj.close()
 

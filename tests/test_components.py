@@ -14,6 +14,7 @@ from ragtune.generation.strategies import strategies
 from ragtune.generation.strategies.selection import SentenceSelector
 from ragtune.index.bm25 import BM25Index
 from ragtune.index.embedder import Embedder
+from ragtune.index.postgres_store import PostgresStore
 from ragtune.index.sqlite_store import SQLiteStore
 from ragtune.llm import LLM
 from ragtune.retrieval.pipeline import Pipeline, parse_spec
@@ -28,11 +29,14 @@ PASSAGES = {
 
 
 @pytest.fixture(scope="module")
-def resources(tmp_path_factory):
-    """A store and BM25 index filled with hand-made chunks, embedded by the shipped embedder."""
+def resources(request, tmp_path_factory, backend):
+    """A store (each backend) and BM25 index filled with hand-made chunks, embedded by the shipped embedder."""
     folder = tmp_path_factory.mktemp("components")
     embedder = Embedder(EmbedderConfig())
-    store = SQLiteStore(folder / "index.db", embedder.identity)
+    if backend == "postgres":
+        store = PostgresStore(request.getfixturevalue("new_database")(), embedder.identity)
+    else:
+        store = SQLiteStore(folder / "index.db", embedder.identity)
     for source, texts in PASSAGES.items():
         doc = Document(source=source, title=source.removesuffix(".txt"), sha256=source,
                        pages=[Page(1, " ".join(texts))])

@@ -21,6 +21,9 @@ def test_init_writes_valid_config_and_refuses_to_overwrite(tmp_path):
     ("chunker:\n  name: token_window\n  chunk_tokens: 50\n  overlap_tokens: 80\n", "overlap_tokens"),
     ("llm: [1, 2\n", "not valid YAML"),
     ("store:\n  backend: qdrant\n", "store backend 'qdrant' is not supported"),
+    ("store:\n  backend: postgres\n", "store backend 'postgres' needs store.url"),
+    ("store:\n  backend: postgres\n  url: mysql://db/x\n", "store.url: Value error, store url 'mysql://db/x' is not"),
+    ("store:\n  url: postgresql://db/x\n", "only read by the 'postgres' backend"),
 ])
 def test_bad_config_names_key_and_file(tmp_path, yaml_text, message):
     Project.init(tmp_path)

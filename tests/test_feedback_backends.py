@@ -1,6 +1,6 @@
-"""The feedback store on both backends: SQLite (a file) and PostgreSQL 16 (a real server started here with
-PyPI's pgserver). The same Alembic migrations create both; feedback, exports, blind comparisons and concurrent
-writers behave the same."""
+"""The feedback store on both backends: SQLite (a file) and PostgreSQL 16 (the session's real server, started
+with PyPI's pgserver in conftest.py). The same Alembic migrations create both; feedback, exports, blind
+comparisons and concurrent writers behave the same."""
 
 import itertools
 import threading
@@ -16,19 +16,11 @@ Q = "What is the term of the agreement?"
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    pgserver = pytest.importorskip("pgserver")
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
-    yield server
-    server.cleanup()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'feedback.db'}"
-    server = request.getfixturevalue("postgres")
+    server = request.getfixturevalue("pg_server")
     name = f"feedback_{next(_names)}"
     server.psql(f"CREATE DATABASE {name};")
     return server.get_uri(database=name)
@@ -97,14 +89,14 @@ def test_concurrent_writers_lose_nothing(url):
     store.close()
 
 
-def test_project_feedback_url(new_project, postgres):
+def test_project_feedback_url(new_project, pg_server):
     import yaml
 
     from ragtune import Project
 
-    postgres.psql("CREATE DATABASE project_feedback;")
+    pg_server.psql("CREATE DATABASE project_feedback;")
     data = yaml.safe_load(new_project.config_path.read_text(encoding="utf-8"))
-    data["feedback"] = {"url": postgres.get_uri(database="project_feedback")}
+    data["feedback"] = {"url": pg_server.get_uri(database="project_feedback")}
     new_project.config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     project = Project(new_project.root)
     project.feedback.record_answer(Q, "Five years.")

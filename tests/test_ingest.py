@@ -21,7 +21,8 @@ def cli(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def test_ingest_all_formats_and_twice_adds_nothing(project, corpus):
+def test_ingest_all_formats_and_twice_adds_nothing(store_project, corpus):
+    project = store_project
     docs = project.store.documents()
     assert len(docs) == 7
     again = project.ingest([corpus])
@@ -30,30 +31,30 @@ def test_ingest_all_formats_and_twice_adds_nothing(project, corpus):
     assert again.chunks_total == project.store.count_chunks()
 
 
-def test_cli_second_run_says_nothing_changed(new_project, corpus):
-    first = cli("ingest", str(corpus), "-p", str(new_project.root), "--json")
+def test_cli_second_run_says_nothing_changed(new_store_project, corpus):
+    first = cli("ingest", str(corpus), "-p", str(new_store_project.root), "--json")
     assert json.loads(first.stdout)["chunks_added"] > 0
-    second = cli("ingest", str(corpus), "-p", str(new_project.root))
+    second = cli("ingest", str(corpus), "-p", str(new_store_project.root))
     assert second.exit_code == 0
     assert "0 added" in second.stdout and "nothing changed" in second.stdout
 
 
-def test_changed_and_removed_files(new_project, tmp_path, corpus):
+def test_changed_and_removed_files(new_store_project, tmp_path, corpus):
     folder = tmp_path / "docs"
     shutil.copytree(corpus, folder)
-    first = new_project.ingest([folder])
-    before = new_project.store.documents()
+    first = new_store_project.ingest([folder])
+    before = new_store_project.store.documents()
     (folder / "service_agreement.txt").write_text("SHORT AGREEMENT\n\nThe term is ten (10) years.\n")
     (folder / "products.csv").unlink()
-    report = new_project.ingest([folder])
-    after = new_project.store.documents()
+    report = new_store_project.ingest([folder])
+    after = new_store_project.store.documents()
     assert report.files_ingested == 1 and report.files_removed == 1
     assert report.chunks_added == 1
     removed = [d.n_chunks for s, d in before.items() if s.endswith(("service_agreement.txt", "products.csv"))]
     assert report.chunks_removed == sum(removed)
     assert not any(s.endswith("products.csv") for s in after)
     assert report.chunks_total == first.chunks_total - report.chunks_removed + report.chunks_added
-    hits = new_project.retrieve("How long is the term of the short agreement?").hits
+    hits = new_store_project.retrieve("How long is the term of the short agreement?").hits
     assert any("ten (10) years" in h.chunk.text for h in hits)
 
 
@@ -68,9 +69,9 @@ def bad_folder(tmp_path: Path, corpus: Path) -> Path:
     return folder
 
 
-def test_bad_files_are_skipped_with_reasons(new_project, tmp_path, corpus):
+def test_bad_files_are_skipped_with_reasons(new_store_project, tmp_path, corpus):
     folder = bad_folder(tmp_path, corpus)
-    result = cli("ingest", str(folder), "-p", str(new_project.root), "--json")
+    result = cli("ingest", str(folder), "-p", str(new_store_project.root), "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert set(report) >= {"files_seen", "files_ingested", "chunks_added", "chunks_removed", "chunks_total",
@@ -81,7 +82,7 @@ def test_bad_files_are_skipped_with_reasons(new_project, tmp_path, corpus):
     assert reasons["empty.txt"] == "empty file"
     assert "binary" in reasons["blob.txt"]
     assert report["files_ingested"] == 2
-    strict = cli("ingest", str(folder), "-p", str(new_project.root), "--strict")
+    strict = cli("ingest", str(folder), "-p", str(new_store_project.root), "--strict")
     assert strict.exit_code == 1
     assert "broken.pdf" in strict.stderr and "--strict" in strict.stderr
 
@@ -93,21 +94,19 @@ def test_missing_input_is_an_error(new_project, tmp_path):
     assert result.exit_code == 1 and "no such file or directory" in result.stderr
 
 
-def test_a_bad_new_version_keeps_the_stored_one(new_project, tmp_path, corpus):
+def test_a_bad_new_version_keeps_the_stored_one(new_store_project, tmp_path, corpus):
     folder = tmp_path / "d"
     folder.mkdir()
     shutil.copy(corpus / "handbook.pdf", folder)
-    new_project.ingest([folder])
-    n = new_project.store.count_chunks()
+    new_store_project.ingest([folder])
+    n = new_store_project.store.count_chunks()
     (folder / "handbook.pdf").write_bytes(b"%PDF-1.4 truncated")
-    report = new_project.ingest([folder])
-    assert len(report.skipped) == 1 and new_project.store.count_chunks() == n
+    report = new_store_project.ingest([folder])
+    assert len(report.skipped) == 1 and new_store_project.store.count_chunks() == n
 
 
-def test_include_exclude_globs(tmp_path, corpus):
-    from ragtune import Project
-
-    proj = Project.init(tmp_path / "g")
+def test_include_exclude_globs(tmp_path, corpus, backend, init_project):
+    proj = init_project(tmp_path / "g", backend)
     proj.config.documents.include = ["*.md", "*.txt"]
     proj.config.documents.exclude = ["service*"]
     report = proj.ingest([corpus])
@@ -115,17 +114,24 @@ def test_include_exclude_globs(tmp_path, corpus):
     assert report.files_seen == 1
 
 
-def _count(db: Path, table: str) -> int:
-    con = sqlite3.connect(db, timeout=30)
+def _documents(proj) -> int:
+    """Documents stored so far, read without opening the project's store (a reader beside the writer)."""
+    if proj.config.store.backend == "postgres":
+        import psycopg
+
+        with psycopg.connect(proj.config.store.url) as db:
+            exists = db.execute("SELECT to_regclass('ragtune_documents')").fetchone()[0]
+            return db.execute("SELECT COUNT(*) FROM ragtune_documents").fetchone()[0] if exists else 0
+    con = sqlite3.connect(proj.workdir / "index.db", timeout=30)
     try:
-        return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        return con.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
     finally:
         con.close()
 
 
-def test_sigkill_mid_ingest_then_rerun_matches_clean_run(tmp_path, corpus):
+def test_sigkill_mid_ingest_then_rerun_matches_clean_run(tmp_path, corpus, backend, init_project):
     from ragtune import Project
 
     folder = tmp_path / "many"
@@ -133,16 +139,15 @@ def test_sigkill_mid_ingest_then_rerun_matches_clean_run(tmp_path, corpus):
     base = (corpus / "supply_agreement.md").read_text()
     for i in range(60):
         (folder / f"doc{i:02d}.md").write_text(base.replace("Globex", f"Globex{i}") * 3)
-    killed = Project.init(tmp_path / "killed")
-    db = killed.workdir / "index.db"
+    killed = init_project(tmp_path / "killed", backend)
     proc = subprocess.Popen([sys.executable, "-m", "ragtune.cli", "ingest", str(folder), "-p", str(killed.root),
                              "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and _count(db, "documents") < 15:
+    while time.time() < deadline and _documents(killed) < 15:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    partial = _count(db, "documents")
+    partial = _documents(killed)
     assert 0 < partial < 60, "the kill should land halfway"
     resumed = Project(killed.root).ingest([folder])
     assert resumed.files_unchanged == partial and resumed.files_ingested == 60 - partial

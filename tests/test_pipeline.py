@@ -25,7 +25,8 @@ def test_spec_parsing():
 
 @pytest.mark.parametrize("stage,field", [("rewrite", "queries"), ("hyde", "dense_texts"),
                                          ("multi_query", "queries"), ("step_back", "queries")])
-def test_pre_retrieval_stages_change_the_query_or_warn(project, stage, field):
+def test_pre_retrieval_stages_change_the_query_or_warn(store_project, stage, field):
+    project = store_project
     ctx = project.retrieve("How long is the term of the supply agreement?", pipeline=f"{stage}+hybrid")
     first = ctx.trace[0]
     assert first.stage == stage and first.kind == "pre" and first.completion_tokens > 0
@@ -59,7 +60,8 @@ def test_decomposition_keeps_only_sub_questions_about_the_question():
     assert not is_sub_question(q, q) and not is_sub_question("The fee", q)
 
 
-def test_router_rules(project):
+def test_router_rules(store_project):
+    project = store_project
     assert project.retrieve("indemnification", pipeline="router").trace[0].details["route"] == "bm25"
     ctx = project.retrieve("What is the fee and which law governs the agreement?", pipeline="router")
     assert ctx.trace[0].details == {"route": "decompose+hybrid", "by": "rule"}
@@ -75,7 +77,8 @@ def test_llm_rerank_reorders_or_degrades(project):
     assert rerank.details["grades"] == sorted(rerank.details["grades"], reverse=True)
 
 
-def test_mmr_dedupe_reorder(project):
+def test_mmr_dedupe_reorder(store_project):
+    project = store_project
     ctx = project.retrieve("widget", pipeline="hybrid+mmr+dedupe+reorder", top_k=4)
     names = [t.stage for t in ctx.trace]
     assert names == ["hybrid", "mmr", "dedupe", "reorder"]
@@ -86,7 +89,8 @@ def test_mmr_dedupe_reorder(project):
     assert order[0] == kept[0] and order[-1] == kept[1]  # best first, second best last
 
 
-def test_dedupe_and_reorder_by_hand(project):
+def test_dedupe_and_reorder_by_hand(store_project):
+    project = store_project
     from dataclasses import replace
 
     from ragtune.retrieval.hybrid import Hit
@@ -101,7 +105,8 @@ def test_dedupe_and_reorder_by_hand(project):
     assert [h.chunk.id for h in ctx.hits] == [hits[0].chunk.id, hits[2].chunk.id, hits[1].chunk.id]
 
 
-def test_compression_keeps_relevant_sentences_within_budget(project):
+def test_compression_keeps_relevant_sentences_within_budget(store_project):
+    project = store_project
     pipe = project.pipeline("hybrid+compress")
     pipe.components[1].config.max_tokens = 60
     ctx = pipe.run("How many days of paid vacation do employees get?")
@@ -110,11 +115,10 @@ def test_compression_keeps_relevant_sentences_within_budget(project):
     assert any("twenty-five (25) days" in h.chunk.text for h in ctx.hits)
 
 
-def test_sentence_window(tmp_path, corpus):
-    from ragtune import Project
+def test_sentence_window(tmp_path, corpus, backend, init_project):
     from ragtune.documents.chunkers import SentenceWindowChunker
 
-    proj = Project.init(tmp_path / "sw")
+    proj = init_project(tmp_path / "sw", backend)
     proj.config.chunker = SentenceWindowChunker.Config(window=1)
     proj.ingest([corpus / "service_agreement.txt"])
     ctx = proj.retrieve("What network availability is guaranteed?", pipeline="hybrid+sentence_window", top_k=1)
@@ -142,7 +146,8 @@ def test_hypothetical_question_index(tmp_path, corpus):
     proj.close()
 
 
-def test_citation_check_flags_unsupported_sentences(project):
+def test_citation_check_flags_unsupported_sentences(store_project):
+    project = store_project
     from ragtune.generation.citation_check import check_citations
 
     chunk = project.retrieve("paid vacation", top_k=1).hits[0].chunk
@@ -151,7 +156,8 @@ def test_citation_check_flags_unsupported_sentences(project):
     assert [c.supported for c in checked] == [True, False]
 
 
-def test_degenerate_model_output_degrades_with_a_warning(project):
+def test_degenerate_model_output_degrades_with_a_warning(store_project):
+    project = store_project
     pipe = project.pipeline("step_back+decompose+hybrid")
     for component in pipe.components[:2]:
         component.config.max_tokens = 1
@@ -169,7 +175,8 @@ def test_parsers():
         parse_json("no json here")
 
 
-def test_ask_json_shows_each_stage(project):
+def test_ask_json_shows_each_stage(store_project):
+    project = store_project
     result = CliRunner().invoke(app, ["ask", "What is the monthly fee?", "-p", str(project.root), "--json",
                                       "--pipeline", "multi_query+hybrid+dedupe", "--strategy", "generate"])
     assert result.exit_code == 0, result.output
@@ -177,4 +184,6 @@ def test_ask_json_shows_each_stage(project):
     assert data["pipeline"] == "multi_query+hybrid+dedupe"
     assert [s["stage"] for s in data["stages"]] == ["multi_query", "hybrid", "dedupe", "generate"]
     assert data["stages"][0]["details"]["queries"][0] == "What is the monthly fee?"
+    scans = data["stages"][1]["details"]["dense_scans"]  # per query, what the store's dense search ran
+    assert len(scans) == len(data["stages"][0]["details"]["queries"]) and all(s[0]["rows"] for s in scans)
     assert all({"seconds", "prompt_tokens", "completion_tokens"} <= set(s) for s in data["stages"])

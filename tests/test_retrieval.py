@@ -8,7 +8,8 @@ def test_rrf_hand_computed():
     assert fused["c"] == 2 / 3
 
 
-def test_hybrid_finds_facts_in_each_format(project):
+def test_hybrid_finds_facts_in_each_format(store_project):
+    project = store_project
     cases = {
         "How many days of paid vacation do employees get?": "handbook.pdf",
         "How often should silicone oil be applied to the spindle?": "maintenance.html",
@@ -21,14 +22,16 @@ def test_hybrid_finds_facts_in_each_format(project):
         assert any(h.chunk.doc_source.endswith(source) for h in hits), question
 
 
-def test_pages_and_records_come_back(project):
+def test_pages_and_records_come_back(store_project):
+    project = store_project
     hit = project.retrieve("paid vacation days per year", top_k=1).hits[0]
     assert hit.chunk.doc_source.endswith("handbook.pdf") and hit.chunk.page == 2
     row = project.retrieve("Titanium widget price", top_k=1).hits[0]
     assert row.chunk.doc_source.endswith("products.csv") and row.chunk.page == 4
 
 
-def test_modes_and_filters(project):
+def test_modes_and_filters(store_project):
+    project = store_project
     for mode in ("bm25", "dense", "hybrid"):
         hits = project.retrieve("governing law of the supply agreement", top_k=2, pipeline=mode).hits
         assert hits and hits[0].chunk.doc_source.endswith("supply_agreement.md"), mode
@@ -38,11 +41,10 @@ def test_modes_and_filters(project):
     assert pdf_page and all(h.chunk.page == 1 for h in pdf_page)
 
 
-def test_parent_child_returns_parents(tmp_path, corpus):
-    from ragtune import Project
+def test_parent_child_returns_parents(tmp_path, corpus, backend, init_project):
     from ragtune.documents.chunkers import ParentChildConfig
 
-    proj = Project.init(tmp_path / "pc")
+    proj = init_project(tmp_path / "pc", backend)
     proj.config.chunker = ParentChildConfig(chunk_tokens=24, parent_tokens=200)
     proj.ingest([corpus / "supply_agreement.md"])
     hits = proj.retrieve("interest on late payments", top_k=2).hits

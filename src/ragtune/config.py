@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_FILE = "ragtune.yaml"
 M = TypeVar("M", bound=BaseModel)
@@ -56,22 +56,44 @@ class ScaleConfig(Strict):
                                  "reading when the batches in flight fill half of it.")
 
 
-STORE_BACKENDS = ("sqlite",)
+STORE_BACKENDS = ("sqlite", "postgres")
 
 
 class StoreConfig(Strict):
-    """Where chunks and vectors live. ``sqlite``: one SQLite file with the sqlite-vec extension (the only backend
-    until the scale-out work adds others)."""
+    """Where chunks and vectors live. ``sqlite`` (default): one file, ``.ragtune/index.db``, with the sqlite-vec
+    extension. ``postgres``: a PostgreSQL database with pgvector at ``url`` (``postgresql://user:password@host/db``;
+    ``${VAR}`` is read from the environment; needs ``ragtune[postgres]``; ``ragtune db start`` runs one locally),
+    searched through an HNSW index built with ``hnsw_m`` and ``hnsw_ef_construction``, queried with
+    ``ef_search`` (widened when a filtered search comes back short)."""
 
     backend: str = "sqlite"
+    url: str | None = None
+    hnsw_m: int = Field(16, ge=2, le=100)
+    hnsw_ef_construction: int = Field(64, ge=4, le=1000)
+    ef_search: int = Field(40, ge=1, le=1000)
 
     @field_validator("backend")
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in STORE_BACKENDS:
-            raise ValueError(f"store backend {value!r} is not supported; this ragtune has only "
-                             f"{', '.join(STORE_BACKENDS)} (one SQLite file with sqlite-vec)")
+            raise ValueError(f"store backend {value!r} is not supported; choose one of {', '.join(STORE_BACKENDS)}")
         return value
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://", "${")):
+            raise ValueError(f"store url {value!r} is not a PostgreSQL URL (postgresql://user:password@host/db)")
+        return value
+
+    @model_validator(mode="after")
+    def _url_for_postgres(self) -> StoreConfig:
+        if self.backend == "postgres" and not self.url:
+            raise ValueError("store backend 'postgres' needs store.url (postgresql://user:password@host/db; "
+                             "`ragtune db start` runs a local server and prints one)")
+        if self.backend == "sqlite" and self.url:
+            raise ValueError("store.url is only read by the 'postgres' backend; set store.backend: postgres")
+        return self
 
 
 class RetrievalConfig(Strict):

@@ -134,11 +134,22 @@ class Project:
     # components, built on first use so that commands import only what they need
     @cached_property
     def store(self):
-        """The index of chunks and vectors, by ``store.backend`` (validated: only ``sqlite`` exists)."""
+        """The index of chunks and vectors, by ``store.backend``: ``.ragtune/index.db`` (sqlite) or the PostgreSQL
+        database at ``store.url`` (postgres). BM25 is built from it either way, in ``.ragtune/bm25``."""
+        c = self.config.store
+        if c.backend == "postgres":
+            from ragtune.index.postgres_store import PostgresStore
+
+            return PostgresStore(self._store_url(), self.embedder.identity, c.hnsw_m, c.hnsw_ef_construction,
+                                 c.ef_search)
         from ragtune.index.sqlite_store import SQLiteStore
 
-        backends = {"sqlite": lambda: SQLiteStore(self.workdir / "index.db", self.embedder.identity)}
-        return backends[self.config.store.backend]()
+        return SQLiteStore(self.workdir / "index.db", self.embedder.identity)
+
+    def _store_url(self) -> str:
+        import os
+
+        return os.path.expandvars(self.config.store.url or "")
 
     @cached_property
     def registry(self):
@@ -218,6 +229,10 @@ class Project:
             raise InputError("nothing to ingest: give at least one file or folder")
         if rebuild:
             self.close()
+            if self.config.store.backend == "postgres":
+                from ragtune.index.postgres_store import drop_index
+
+                drop_index(self._store_url())
             for name in ("index.db", "index.db-wal", "index.db-shm", "bm25", "graph/graph.json"):
                 target = self.workdir / name
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)

@@ -206,10 +206,10 @@ def _print_sft(version, reused: bool) -> None:
 
 def _register_areas() -> None:
     """Commands of the later stages live in their own modules (data, tune, models, feedback, eval, bench, graph,
-    serve)."""
-    from ragtune.cli import bench, data, evaluate, feedback, graph, models, serve, tune
+    serve, db)."""
+    from ragtune.cli import bench, data, db, evaluate, feedback, graph, models, serve, tune
 
-    for module in (data, tune, models, feedback, evaluate, bench, graph, serve):
+    for module in (data, tune, models, feedback, evaluate, bench, graph, serve, db):
         module.register(app)
 
 

@@ -13,7 +13,7 @@ import sqlean as sqlite3  # the stdlib module often lacks extension loading (pye
 
 from ragtune.documents.models import Chunk, Document
 from ragtune.errors import ConfigError, InputError
-from ragtune.index.store import Filters, Store, StoredDocument
+from ragtune.index.store import DenseScan, Filters, Store, StoredDocument
 
 SCHEMA_VERSION = 1
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -188,6 +188,8 @@ class SQLiteStore(Store):
         return {r[0] for r in self.db.execute(sql, params)}
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """Exact: sqlite-vec's ``vec0`` KNN, or with filters a distance over every row that passes them."""
+        self.last_dense_scans = ()
         if self._meta("embed_dim") is None:
             return []
         q = np.asarray(vector, dtype=np.float32).tobytes()
@@ -205,6 +207,7 @@ class SQLiteStore(Store):
                 "WHERE embedding MATCH ? AND k = ?) v JOIN chunks c ON c.rowid = v.rowid ORDER BY v.distance",
                 (q, k),
             ).fetchall()
+        self.last_dense_scans = (DenseScan("exact" if filters else "vec0", len(rows)),)
         return [(cid, 1.0 - float(dist)) for cid, dist in rows]
 
     def count_chunks(self) -> int:

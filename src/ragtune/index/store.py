@@ -24,14 +24,70 @@ def glob_escape(text: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
+def _regex_char(c: str) -> str:
+    return c if c.isalnum() else "\\" + c
+
+
+def glob_to_regex(pattern: str) -> str:
+    """The anchored POSIX regular expression (PostgreSQL ``~``) matching what SQLite's case-sensitive ``GLOB``
+    matches: ``*`` any run of characters, ``?`` one character, ``[...]`` a set (``^`` negates, ``a-z`` is a
+    range, a ``]`` first is literal); an unclosed ``[`` matches nothing, as in SQLite."""
+    out, i, n = ["^"], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        i += 1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c != "[":
+            out.append(_regex_char(c))
+        else:
+            invert = i < n and pattern[i] == "^"
+            i += invert
+            items, prior = [], None
+            if i < n and pattern[i] == "]":
+                items.append(_regex_char("]"))
+                i += 1
+            while i < n and pattern[i] != "]":
+                c = pattern[i]
+                if c == "-" and prior is not None and i + 1 < n and pattern[i + 1] != "]":
+                    if prior <= pattern[i + 1]:  # else only the start matched, as a single character
+                        items[-1] = f"{_regex_char(prior)}-{_regex_char(pattern[i + 1])}"
+                    i, prior = i + 2, None
+                    continue
+                items.append(_regex_char(c))
+                prior = c
+                i += 1
+            if i >= n:
+                return "(?!)"  # unclosed: SQLite's GLOB matches nothing
+            i += 1
+            out.append(f"[{'^' if invert else ''}{''.join(items)}]")
+    return "".join(out) + "$"
+
+
 Filters = dict[str, str | int | list[str | int]]
 """Metadata filters: ``source`` (glob), ``title``, ``page``, ``section`` or any document metadata key.
 A list means any of its values."""
 
 
+@dataclass(frozen=True)
+class DenseScan:
+    """One scan a dense search ran: ``method`` (``hnsw``, ``exact``, ``vec0``), the HNSW ``ef_search`` it ran
+    with, and the rows it returned."""
+
+    method: str
+    rows: int
+    ef_search: int | None = None
+
+
 class Store(ABC):
     """Persistent chunks and vectors. Every method that changes data is atomic: after a crash the store
     holds either the old or the new version of a document, never a mix."""
+
+    last_dense_scans: tuple[DenseScan, ...] = ()
+    """The scans of the last ``dense_search``, in order; more than one means it widened a search that came back
+    with fewer than ``k`` rows while more rows passed its filters."""
 
     @abstractmethod
     def documents(self) -> dict[str, StoredDocument]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Literal
 
 import numpy as np
@@ -47,8 +48,11 @@ class FirstStage(Component):
             fused = reciprocal_rank_fusion([[h.chunk.id for h in r.hits] for r in results], k=base.rrf_k)
             ctx.hits = [Hit(by_id[i].chunk, s, by_id[i].bm25_score, by_id[i].dense_similarity, by_id[i].matched)
                         for i, s in fused[: ctx.fetch_k]]
-        return {"queries": len(ctx.queries), "hyde": bool(vector is not None),
-                "candidates": [h.chunk.id for h in ctx.hits]}
+        details: dict[str, Any] = {"queries": len(ctx.queries), "hyde": bool(vector is not None),
+                                   "candidates": [h.chunk.id for h in ctx.hits]}
+        if self.mode != "bm25":  # per query: each scan the store ran; more than one = a short search widened
+            details["dense_scans"] = [[asdict(s) for s in r.dense_scans] for r in results]
+        return details
 
 
 @components.register("bm25")

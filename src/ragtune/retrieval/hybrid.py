@@ -10,7 +10,7 @@ from ragtune.config import RetrievalConfig
 from ragtune.documents.models import Chunk
 from ragtune.index.bm25 import BM25Index
 from ragtune.index.embedder import Embedder
-from ragtune.index.store import Filters, Store
+from ragtune.index.store import DenseScan, Filters, Store
 from ragtune.retrieval.fusion import reciprocal_rank_fusion
 
 
@@ -27,9 +27,12 @@ class Hit:
 
 @dataclass
 class Retrieval:
+    """``dense_scans``: what the store's dense search ran (empty without one)."""
+
     hits: list[Hit]
     best_similarity: float | None
     bm25_hits: int
+    dense_scans: tuple[DenseScan, ...] = ()
 
 
 class HybridRetriever:
@@ -47,13 +50,14 @@ class HybridRetriever:
         cfg = self.config
         top_k = top_k or cfg.top_k
         n = max(cfg.candidates, top_k)
-        bm25, dense = [], []
+        bm25, dense, scans = [], [], ()
         if cfg.mode in ("hybrid", "bm25"):
             allowed = self.store.matching_ids(filters) if filters else None
             bm25 = self.bm25.sync(self.store).search(query, n, allowed)
         if cfg.mode in ("hybrid", "dense"):
             vector = self.embedder.embed_query(query) if dense_vector is None else dense_vector
             dense = self.store.dense_search(vector, n, filters)
+            scans = self.store.last_dense_scans
         if cfg.mode == "hybrid":
             fused = reciprocal_rank_fusion([[i for i, _ in bm25], [i for i, _ in dense]],
                                            [cfg.bm25_weight, cfg.dense_weight], cfg.rrf_k)
@@ -77,4 +81,4 @@ class HybridRetriever:
             hits[shown.id] = Hit(shown, score, bm25_by.get(cid), dense_by.get(cid),
                                  [cid] if shown.id != cid else [])
         best = max(dense_by.values()) if dense_by else None
-        return Retrieval(list(hits.values()), best, len(bm25))
+        return Retrieval(list(hits.values()), best, len(bm25), scans)
