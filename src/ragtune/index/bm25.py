@@ -17,6 +17,7 @@ class BM25Index:
         self.directory = directory
         self.retriever = None
         self.ids: list[str] = []
+        self.rows: dict[str, int] = {}
         self.generation = -1
 
     @staticmethod
@@ -40,6 +41,7 @@ class BM25Index:
         else:
             self._build(store)
             self._save(gen)
+        self.rows = {cid: i for i, cid in enumerate(self.ids)}
         self.generation = gen
         return self
 
@@ -71,9 +73,11 @@ class BM25Index:
             return []
         mask = None
         if allowed is not None:
-            mask = np.array([i in allowed for i in self.ids], dtype=np.float32)
-            if not mask.any():
+            rows = np.fromiter((self.rows[i] for i in allowed if i in self.rows), dtype=np.int64)
+            if not len(rows):
                 return []
+            mask = np.zeros(len(self.ids), dtype=np.float32)
+            mask[rows] = 1.0
         k = min(k, len(self.ids))
         docs, scores = self.retriever.retrieve(tokens, k=k, weight_mask=mask, show_progress=False,
                                                n_threads=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +161,15 @@ class SQLiteStore(Store):
     def indexed_chunks(self) -> tuple[list[str], list[str]]:
         rows = self.db.execute("SELECT id, text FROM chunks WHERE indexed=1 ORDER BY rowid").fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
+
+    def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
+        if self._meta("embed_dim") is None:
+            return
+        cur = self.db.execute("SELECT c.id, v.embedding FROM vec_chunks v JOIN chunks c ON c.rowid = v.rowid "
+                              "ORDER BY v.rowid")  # one statement: one snapshot in WAL mode
+        while rows := cur.fetchmany(batch):
+            dim = len(rows[0][1]) // 4
+            yield [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, dim)
 
     def _where(self, filters: Filters) -> tuple[str, list]:
         clauses, params = [], []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +58,11 @@ class Store(ABC):
     @abstractmethod
     def indexed_chunks(self) -> tuple[list[str], list[str]]:
         """Ids and texts of all searchable chunks, in a stable order (for building BM25)."""
+
+    @abstractmethod
+    def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Ids and vectors (float32 rows) of all searchable chunks, ``batch`` at a time, from one consistent
+        snapshot (for building an approximate vector index)."""
 
     @abstractmethod
     def matching_ids(self, filters: Filters) -> set[str]:
