@@ -46,8 +46,8 @@ class ANNConfig(Strict):
     """The approximate vector index (faiss HNSW, derived data in ``.ragtune/ann/``). Sets of fewer than
     ``threshold`` vectors (the whole store, or the chunks a filter lets through) are searched exactly."""
 
-    threshold: int = Field(50_000, ge=0, description="Searchable chunks from which dense search uses the HNSW "
-                                                     "index (0: always); below it the store's exact scan.")
+    threshold: int = Field(20_000, ge=0, description="Chunks from which dense search uses the HNSW index (0: "
+                                                     "always); below it the store's exact scan.")
     m: int = Field(16, ge=4, le=128, description="HNSW links per node (more: better recall, more memory).")
     ef_construction: int = Field(128, ge=8, description="HNSW candidate list while building.")
     ef_search: int = Field(64, ge=8, description="HNSW candidate list per query (more: better recall, slower).")

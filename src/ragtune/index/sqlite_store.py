@@ -193,7 +193,9 @@ class SQLiteStore(Store):
 
     def matching_ids(self, filters: Filters) -> set[str]:
         where, params = self._where(filters)
-        sql = f"SELECT c.id FROM chunks c JOIN documents d ON d.source = c.doc_source WHERE c.indexed=1 AND {where}"
+        # CROSS JOIN keeps documents the outer loop: document filters run once per document, not once per chunk
+        sql = (f"SELECT c.id FROM documents d CROSS JOIN chunks c ON c.doc_source = d.source "
+               f"WHERE c.indexed=1 AND {where}")
         return {r[0] for r in self.db.execute(sql, params)}
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
