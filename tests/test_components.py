@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragtune.config import EmbedderConfig, LLMConfig, RetrievalConfig
+from ragtune.config import ANNConfig, EmbedderConfig, LLMConfig, RetrievalConfig
 from ragtune.documents.models import Chunk, Document, Page
 from ragtune.errors import ConfigError
 from ragtune.generation.answer import CitedAnswerer
@@ -16,6 +16,7 @@ from ragtune.index.bm25 import BM25Index
 from ragtune.index.embedder import Embedder
 from ragtune.index.postgres_store import PostgresStore
 from ragtune.index.sqlite_store import SQLiteStore
+from ragtune.index.vector_index import VectorIndex
 from ragtune.llm import LLM
 from ragtune.retrieval.pipeline import Pipeline, parse_spec
 from ragtune.retrieval.resources import RetrievalResources
@@ -46,7 +47,8 @@ def resources(request, tmp_path_factory, backend):
             start += len(text) + 1
         store.replace_document(doc, chunks, embedder.embed([c.text for c in chunks]))
     bm25 = BM25Index(folder / "bm25").sync(store)
-    yield RetrievalResources(store, bm25, embedder, RetrievalConfig(top_k=2), lambda text: len(text.split()))
+    vectors = VectorIndex(store, folder / "ann", ANNConfig())
+    yield RetrievalResources(store, bm25, vectors, embedder, RetrievalConfig(top_k=2), lambda text: len(text.split()))
     store.close()
 
 
@@ -69,8 +71,8 @@ def test_pipeline_with_a_cross_encoder_from_resources(resources):
         def predict(self, pairs, **_options):
             return [len(set(q.lower().split()) & set(p.lower().split())) for q, p in pairs]
 
-    with_reranker = RetrievalResources(resources.store, resources.bm25, resources.embedder, resources.settings,
-                                       resources.count_tokens, cross_encoder=lambda ref: Overlap())
+    with_reranker = RetrievalResources(resources.store, resources.bm25, resources.vectors, resources.embedder,
+                                       resources.settings, resources.count_tokens, cross_encoder=lambda ref: Overlap())
     ctx = Pipeline(parse_spec("hybrid+rerank", {}, "hybrid"), with_reranker).run("What is the monthly rent?")
     assert [t.stage for t in ctx.trace] == ["hybrid", "rerank"] and ctx.hits[0].chunk.id == "lease.txt#0"
 

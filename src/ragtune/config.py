@@ -59,6 +59,17 @@ class ScaleConfig(Strict):
 STORE_BACKENDS = ("sqlite", "postgres")
 
 
+class ANNConfig(Strict):
+    """The approximate vector index (faiss HNSW, derived data in ``.ragtune/ann/``). Sets of fewer than
+    ``threshold`` vectors (the whole store, or the chunks a filter lets through) are searched exactly."""
+
+    threshold: int = Field(20_000, ge=0, description="Chunks from which dense search uses the HNSW index (0: "
+                                                     "always); below it the store's exact scan.")
+    m: int = Field(16, ge=4, le=128, description="HNSW links per node (more: better recall, more memory).")
+    ef_construction: int = Field(128, ge=8, description="HNSW candidate list while building.")
+    ef_search: int = Field(64, ge=8, description="HNSW candidate list per query (more: better recall, slower).")
+
+
 class StoreConfig(Strict):
     """Where chunks and vectors live. ``sqlite`` (default): one file, ``.ragtune/index.db``, with the sqlite-vec
     extension. ``postgres``: a PostgreSQL database with pgvector at ``url`` (``postgresql://user:password@host/db``;
@@ -71,6 +82,7 @@ class StoreConfig(Strict):
     hnsw_m: int = Field(16, ge=2, le=100)
     hnsw_ef_construction: int = Field(64, ge=4, le=1000)
     ef_search: int = Field(40, ge=1, le=1000)
+    ann: ANNConfig = Field(default_factory=ANNConfig)
 
     @field_validator("backend")
     @classmethod

@@ -172,6 +172,14 @@ class Project:
         return BM25Index(self.workdir / "bm25")
 
     @cached_property
+    def vectors(self):
+        """Dense search over the store: exact below ``store.ann.threshold`` chunks, else the HNSW index in
+        ``.ragtune/ann/`` (rebuilt from the store when stale)."""
+        from ragtune.index.vector_index import VectorIndex
+
+        return VectorIndex(self.store, self.workdir / "ann", self.config.store.ann)
+
+    @cached_property
     def chunker(self):
         from ragtune.documents.chunkers import chunkers
         from ragtune.documents.tokenizer import token_counter_for
@@ -233,10 +241,10 @@ class Project:
                 from ragtune.index.postgres_store import drop_index
 
                 drop_index(self._store_url())
-            for name in ("index.db", "index.db-wal", "index.db-shm", "bm25", "graph/graph.json"):
+            for name in ("index.db", "index.db-wal", "index.db-shm", "bm25", "ann", "graph/graph.json"):
                 target = self.workdir / name
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-            for built in ("store", "graph", "retrieval_resources", "_pipelines"):
+            for built in ("store", "vectors", "graph", "retrieval_resources", "_pipelines"):
                 self.__dict__.pop(built, None)
         enrichers = {}
         if self.config.index.hypothetical_questions.per_chunk:
@@ -254,6 +262,7 @@ class Project:
             ingestor = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store, enrichers)
         report = ingestor.run(resolved, on_file=on_file, on_start=on_start)
         self.bm25.sync(self.store)
+        self.vectors.sync()
         if self.config.index.graph.build_on_ingest if graph is None else graph:
             report.enrichment["knowledge_graph"] = self.build_graph().enrichment()
         return report
@@ -330,7 +339,7 @@ class Project:
         """What the retrieval components of this project's pipelines use."""
         from ragtune.retrieval.resources import RetrievalResources
 
-        return RetrievalResources(self.store, self.bm25, self.embedder, self.config.retrieval,
+        return RetrievalResources(self.store, self.bm25, self.vectors, self.embedder, self.config.retrieval,
                                   lambda text: self.chunker.counter.count(text), lambda: self.llm, self.cross_encoder,
                                   self.load_graph)
 

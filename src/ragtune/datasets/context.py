@@ -65,7 +65,7 @@ class ChunkPool:
         from ragtune.retrieval.hybrid import HybridRetriever
 
         r = self.resources
-        return HybridRetriever(r.settings, r.store, r.bm25, r.embedder)
+        return HybridRetriever(r.settings, r.store, r.bm25, r.vectors, r.embedder)
 
     def search(self, text: str, k: int) -> list[Chunk]:
         """The ``k`` best chunks of the whole index (short ones too) for ``text`` (BM25 + dense, first stage)."""
@@ -74,7 +74,7 @@ class ChunkPool:
     def related(self, chunk: Chunk) -> Chunk | None:
         """The most similar other chunk (same or another document) that does not overlap ``chunk``."""
         vector = self.resources.embedder.embed_cached([chunk.text], self.resources.store)[0]
-        for cid, _ in self.resources.store.dense_search(vector, 12):
+        for cid, _ in self.resources.vectors.search(vector, 12):
             other = self.by_id.get(cid)
             if other is None or other.id == chunk.id:
                 continue

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ragtune.index.bm25 import BM25Index
     from ragtune.index.embedder import Embedder
     from ragtune.index.store import Store
+    from ragtune.index.vector_index import VectorIndex
     from ragtune.retrieval.pipeline import Pipeline
 
 
@@ -42,6 +43,7 @@ class ScratchIndex(Protocol):
 
     store: Store
     bm25: BM25Index
+    vectors: VectorIndex
     embedder: Embedder
     chunker: Chunker
 
@@ -209,6 +211,7 @@ class RetrievalEvaluation:
                 if on_item:
                     on_item(doc.source)
         proj.bm25.sync(proj.store)
+        proj.vectors.sync()
         return IndexInfo(str(self.root), len(self.dataset.corpus), proj.store.count_chunks(), len(todo),
                          round(time.perf_counter() - t0, 3))
 

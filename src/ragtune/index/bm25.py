@@ -17,6 +17,7 @@ class BM25Index:
         self.directory = directory
         self.retriever = None
         self.ids: list[str] = []
+        self.rows: dict[str, int] = {}
         self.generation = -1
 
     @staticmethod
@@ -40,6 +41,7 @@ class BM25Index:
         else:
             self._build(store)
             self._save(gen)
+        self.rows = {cid: i for i, cid in enumerate(self.ids)}
         self.generation = gen
         return self
 
@@ -66,15 +68,24 @@ class BM25Index:
         """Top ``k`` (chunk id, BM25 score) with a positive score, restricted to ``allowed`` ids."""
         if not self.ids:
             return []
-        tokens = self._tokenize([query])
-        if not tokens.vocab:
+        import bm25s
+        import Stemmer
+
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
+                                show_progress=False)[0]
+        known = [t for t in tokens if t in self.retriever.vocab_dict]
+        if not known:
             return []
         mask = None
         if allowed is not None:
-            mask = np.array([i in allowed for i in self.ids], dtype=np.float32)
-            if not mask.any():
+            rows = np.fromiter((self.rows[i] for i in allowed if i in self.rows), dtype=np.int64)
+            if not len(rows):
                 return []
-        k = min(k, len(self.ids))
-        docs, scores = self.retriever.retrieve(tokens, k=k, weight_mask=mask, show_progress=False,
-                                               n_threads=1)
-        return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+            mask = np.zeros(len(self.ids), dtype=np.float32)
+            mask[rows] = 1.0
+        # scores, then the top k here: bm25s' retrieve starts a thread pool per call, milliseconds of a query
+        scores = self.retriever.get_scores(known, weight_mask=mask)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[d], float(scores[d])) for d in top if scores[d] > 0]

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,8 @@ def drop_index(url: str) -> None:
 class PostgresStore(Store):
     """One PostgreSQL database with the pgvector extension (``CREATE EXTENSION vector`` is run if missing).
     Vectors live in the chunks table; the HNSW index (cosine) is made when the first vectors arrive."""
+
+    has_vector_index = True
 
     def __init__(self, url: str, embed_model: str, hnsw_m: int = 16, hnsw_ef_construction: int = 64,
                  ef_search: int = 40) -> None:
@@ -198,6 +200,12 @@ class PostgresStore(Store):
     def indexed_chunks(self) -> tuple[list[str], list[str]]:
         rows = self.db.execute("SELECT id, text FROM ragtune_chunks WHERE indexed ORDER BY seq").fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
+
+    def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
+        with self.db.transaction(), self.db.cursor(name="ragtune_indexed_vectors") as cur:  # one statement: one snapshot
+            cur.execute("SELECT id, embedding FROM ragtune_chunks WHERE indexed AND embedding IS NOT NULL ORDER BY seq")
+            while rows := cur.fetchmany(batch):
+                yield [r[0] for r in rows], np.stack([r[1].to_numpy() for r in rows]).astype(np.float32)
 
     def _where(self, filters: Filters) -> tuple[str, list[Any]]:
         """SQL over ``c`` (chunks) and ``d`` (documents) with SQLiteStore's semantics: ``source`` is a GLOB

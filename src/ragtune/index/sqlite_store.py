@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +162,15 @@ class SQLiteStore(Store):
         rows = self.db.execute("SELECT id, text FROM chunks WHERE indexed=1 ORDER BY rowid").fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
+    def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
+        if self._meta("embed_dim") is None:
+            return
+        cur = self.db.execute("SELECT c.id, v.embedding FROM vec_chunks v JOIN chunks c ON c.rowid = v.rowid "
+                              "ORDER BY v.rowid")  # one statement: one snapshot in WAL mode
+        while rows := cur.fetchmany(batch):
+            dim = len(rows[0][1]) // 4
+            yield [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, dim)
+
     def _where(self, filters: Filters) -> tuple[str, list]:
         clauses, params = [], []
         for key, value in filters.items():
@@ -184,7 +193,9 @@ class SQLiteStore(Store):
 
     def matching_ids(self, filters: Filters) -> set[str]:
         where, params = self._where(filters)
-        sql = f"SELECT c.id FROM chunks c JOIN documents d ON d.source = c.doc_source WHERE c.indexed=1 AND {where}"
+        # CROSS JOIN keeps documents the outer loop: document filters run once per document, not once per chunk
+        sql = (f"SELECT c.id FROM documents d CROSS JOIN chunks c ON c.doc_source = d.source "
+               f"WHERE c.indexed=1 AND {where}")
         return {r[0] for r in self.db.execute(sql, params)}
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:

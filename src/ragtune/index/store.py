@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -85,6 +86,9 @@ class Store(ABC):
     """Persistent chunks and vectors. Every method that changes data is atomic: after a crash the store
     holds either the old or the new version of a document, never a mix."""
 
+    has_vector_index: ClassVar[bool] = False
+    """Whether ``dense_search`` has an approximate index of its own (pgvector's HNSW), so that none is derived."""
+
     last_dense_scans: tuple[DenseScan, ...] = ()
     """The scans of the last ``dense_search``, in order; more than one means it widened a search that came back
     with fewer than ``k`` rows while more rows passed its filters."""
@@ -114,6 +118,11 @@ class Store(ABC):
     @abstractmethod
     def indexed_chunks(self) -> tuple[list[str], list[str]]:
         """Ids and texts of all searchable chunks, in a stable order (for building BM25)."""
+
+    @abstractmethod
+    def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Ids and vectors (float32 rows) of all searchable chunks, ``batch`` at a time, from one consistent
+        snapshot (for building an approximate vector index)."""
 
     @abstractmethod
     def matching_ids(self, filters: Filters) -> set[str]:

@@ -30,7 +30,7 @@ class FirstStage(Component):
         base = self.resources.settings
         overrides = {k: v for k, v in self.config.model_dump(exclude={"name"}).items() if v is not None}
         retriever = HybridRetriever(base.model_copy(update={"mode": self.mode, **overrides}), self.resources.store,
-                                    self.resources.bm25, self.resources.embedder)
+                                    self.resources.bm25, self.resources.vectors, self.resources.embedder)
         vector = None
         if ctx.dense_texts and self.mode != "bm25":
             v = self.resources.embedder.embed(ctx.dense_texts).mean(axis=0)

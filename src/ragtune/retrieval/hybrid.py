@@ -11,6 +11,7 @@ from ragtune.documents.models import Chunk
 from ragtune.index.bm25 import BM25Index
 from ragtune.index.embedder import Embedder
 from ragtune.index.store import DenseScan, Filters, Store
+from ragtune.index.vector_index import VectorIndex
 from ragtune.retrieval.fusion import reciprocal_rank_fusion
 
 
@@ -36,12 +37,14 @@ class Retrieval:
 
 
 class HybridRetriever:
-    """Runs the configured ``mode`` over a store and its BM25 index."""
+    """Runs the configured ``mode`` over a store, its BM25 index and its vector index."""
 
-    def __init__(self, config: RetrievalConfig, store: Store, bm25: BM25Index, embedder: Embedder) -> None:
+    def __init__(self, config: RetrievalConfig, store: Store, bm25: BM25Index, vectors: VectorIndex,
+                 embedder: Embedder) -> None:
         self.config = config
         self.store = store
         self.bm25 = bm25
+        self.vectors = vectors
         self.embedder = embedder
 
     def retrieve(self, query: str, top_k: int | None = None, filters: Filters | None = None,
@@ -50,14 +53,14 @@ class HybridRetriever:
         cfg = self.config
         top_k = top_k or cfg.top_k
         n = max(cfg.candidates, top_k)
-        bm25, dense, scans = [], [], ()
+        bm25, dense, allowed, scans = [], [], None, ()
         if cfg.mode in ("hybrid", "bm25"):
             allowed = self.store.matching_ids(filters) if filters else None
             bm25 = self.bm25.sync(self.store).search(query, n, allowed)
         if cfg.mode in ("hybrid", "dense"):
             vector = self.embedder.embed_query(query) if dense_vector is None else dense_vector
-            dense = self.store.dense_search(vector, n, filters)
-            scans = self.store.last_dense_scans
+            dense = self.vectors.search(vector, n, filters, allowed)
+            scans = self.vectors.last_dense_scans
         if cfg.mode == "hybrid":
             fused = reciprocal_rank_fusion([[i for i, _ in bm25], [i for i, _ in dense]],
                                            [cfg.bm25_weight, cfg.dense_weight], cfg.rrf_k)

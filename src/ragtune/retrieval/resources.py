@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ragtune.index.embedder import Embedder
     from ragtune.index.graph.knowledge_graph import KnowledgeGraph
     from ragtune.index.store import Store
+    from ragtune.index.vector_index import VectorIndex
     from ragtune.llm import LLM
 
 
@@ -30,13 +31,14 @@ def _missing(what: str) -> Callable[..., Any]:
 
 @dataclass(frozen=True)
 class RetrievalResources:
-    """The index (``store``, ``bm25``, ``embedder``), the ``retrieval`` settings, and providers: ``llm()`` for
-    LLM stages, ``cross_encoder(ref)`` (a registry version id, ``champion``, a folder or a hub id) for
-    ``rerank``, ``graph()`` (the knowledge graph and warnings about it) for ``graph``; ``count_tokens`` measures
-    text in the embedder's tokens."""
+    """The index (``store``, ``bm25``, ``vectors`` for dense search, ``embedder``), the ``retrieval`` settings,
+    and providers: ``llm()`` for LLM stages, ``cross_encoder(ref)`` (a registry version id, ``champion``, a folder
+    or a hub id) for ``rerank``, ``graph()`` (the knowledge graph and warnings about it) for ``graph``;
+    ``count_tokens`` measures text in the embedder's tokens."""
 
     store: Store
     bm25: BM25Index
+    vectors: VectorIndex
     embedder: Embedder
     settings: RetrievalConfig
     count_tokens: Callable[[str], int]
