@@ -202,7 +202,7 @@ class PostgresStore(Store):
         return [r[0] for r in rows], [r[1] for r in rows]
 
     def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
-        with self.db.transaction(), self.db.cursor(name="ragtune_indexed_vectors") as cur:  # one statement: one snapshot
+        with self.db.transaction(), self.db.cursor(name="ragtune_indexed_vectors") as cur:  # one snapshot
             cur.execute("SELECT id, embedding FROM ragtune_chunks WHERE indexed AND embedding IS NOT NULL ORDER BY seq")
             while rows := cur.fetchmany(batch):
                 yield [r[0] for r in rows], np.stack([r[1].to_numpy() for r in rows]).astype(np.float32)
