@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,14 @@ class BM25Index:
         self.directory = directory
         self.retriever = None
         self.ids: list[str] = []
+        self.positions: dict[str, int] = {}  # chunk id -> row of the index, for filter masks
         self.generation = -1
 
     @staticmethod
     def _tokenize(texts: list[str]):
         import bm25s
-        import Stemmer
 
-        return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+        return bm25s.tokenize(texts, stopwords="en", stemmer=english_stemmer(), show_progress=False)
 
     def sync(self, store: Store) -> BM25Index:
         """Load the saved index, or rebuild it when the store has changed since it was built."""
@@ -40,6 +41,7 @@ class BM25Index:
         else:
             self._build(store)
             self._save(gen)
+        self.positions = {cid: i for i, cid in enumerate(self.ids)}
         self.generation = gen
         return self
 
@@ -71,10 +73,20 @@ class BM25Index:
             return []
         mask = None
         if allowed is not None:
-            mask = np.array([i in allowed for i in self.ids], dtype=np.float32)
-            if not mask.any():
+            rows = [self.positions[i] for i in allowed if i in self.positions]
+            if not rows:
                 return []
+            mask = np.zeros(len(self.ids), dtype=np.float32)
+            mask[rows] = 1.0
         k = min(k, len(self.ids))
-        docs, scores = self.retriever.retrieve(tokens, k=k, weight_mask=mask, show_progress=False,
-                                               n_threads=1)
+        # n_threads=0: in this thread (any other value starts a thread pool for every call)
+        docs, scores = self.retriever.retrieve(tokens, k=k, weight_mask=mask, show_progress=False, n_threads=0)
         return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+@lru_cache(maxsize=1)
+def english_stemmer():
+    """One Snowball stemmer per process (building one per query costs more than stemming the query)."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")

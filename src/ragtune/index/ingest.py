@@ -78,7 +78,11 @@ class Enricher(Protocol):
 
 
 class Ingestor:
-    """Brings a store in line with the files under the given paths."""
+    """Brings a store in line with the files under the given paths. Documents are embedded in groups of at least
+    ``group_chunks`` chunks (one encode call sorts and batches across small documents) and each is stored in its
+    own transaction."""
+
+    group_chunks = 256
 
     def __init__(self, root: Path, config: DocumentsConfig, chunker: Chunker, embedder: Embedder,
                  store: Store, enrichers: dict[str, Enricher] | None = None) -> None:
@@ -103,6 +107,7 @@ class Ingestor:
             on_start(len(files))
         stored = self.store.documents()
         kept: set[str] = set()
+        pending: list[tuple[Document, list[Chunk]]] = []
         for path, _ in files:
             source = self.source_name(path)
             report.files_seen += 1
@@ -119,12 +124,12 @@ class Ingestor:
                     chunks = self.chunker.chunk(doc)
                     for enricher in self.enrichers.values():
                         chunks = enricher.expand(chunks)
-                    vectors = self.embedder.embed_cached([c.text for c in chunks if c.indexed], self.store)
-                    report.chunks_removed += self.store.replace_document(doc, chunks, vectors)
-                    report.chunks_added += len(chunks)
-                    report.files_ingested += 1
+                    pending.append((doc, chunks))
+                    if sum(len(c) for _, c in pending) >= self.group_chunks:
+                        self._write(pending, report)
             if on_file:
                 on_file(source, report.files_seen)
+        self._write(pending, report)
         folders = [self.source_name(p) for p in paths if p.is_dir()]
         for source in stored:
             if source not in kept and any(_under(source, folder) for folder in folders):
@@ -134,6 +139,19 @@ class Ingestor:
         report.enrichment = {name: asdict(e.cost) for name, e in self.enrichers.items()}
         report.seconds = round(time.perf_counter() - t0, 3)
         return report
+
+    def _write(self, pending: list[tuple[Document, list[Chunk]]], report: IngestReport) -> None:
+        """Embed the chunks of the ``pending`` documents in one call, then store each document in its own
+        transaction; empties ``pending``."""
+        texts = [[c.text for c in chunks if c.indexed] for _, chunks in pending]
+        vectors = self.embedder.embed_cached([t for doc_texts in texts for t in doc_texts], self.store)
+        start = 0
+        for (doc, chunks), doc_texts in zip(pending, texts, strict=True):
+            report.chunks_removed += self.store.replace_document(doc, chunks, vectors[start:start + len(doc_texts)])
+            start += len(doc_texts)
+            report.chunks_added += len(chunks)
+            report.files_ingested += 1
+        pending.clear()
 
     def _load(self, path: Path, source: str, stored: dict) -> Document | None:
         """The document, or None when the stored version has the same content."""
