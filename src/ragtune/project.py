@@ -468,7 +468,7 @@ def retrieval_evaluation(data: str | Path, config: ProjectConfig | None = None,
     ``config``'s chunker, embedder and pipelines; ``registry_dir`` (a ``.ragtune/`` folder) resolves version ids
     and ``champion`` in the embedder and ``rerank`` settings. ``options`` go to RetrievalEvaluation."""
     from ragtune.evaluation.retrieval import RetrievalEvaluation
-    from ragtune.index.embedder import resolve_embedder
+    from ragtune.index.embedder import Embedder
     from ragtune.model_registry import ModelRegistry
 
     config = config or ProjectConfig()
@@ -479,7 +479,7 @@ def retrieval_evaluation(data: str | Path, config: ProjectConfig | None = None,
         return Project(root, registry_dir=registry_dir, config=config.model_copy(update={"name": f"beir-{root.name}"}))
 
     return RetrievalEvaluation(data, config.chunker.model_dump(mode="json"),
-                               resolve_embedder(config.embedder.model, registry)[1], open_index, **options)
+                               Embedder(config.embedder, registry).identity, open_index, **options)
 
 
 def evaluate_retrieval(data: str | Path, pipelines: list[str], config: ProjectConfig | None = None,

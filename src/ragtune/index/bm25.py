@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +18,14 @@ class BM25Index:
         self.directory = directory
         self.retriever = None
         self.ids: list[str] = []
-        self.rows: dict[str, int] = {}
+        self.positions: dict[str, int] = {}  # chunk id -> row of the index, for filter masks
         self.generation = -1
 
     @staticmethod
     def _tokenize(texts: list[str]):
         import bm25s
-        import Stemmer
 
-        return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+        return bm25s.tokenize(texts, stopwords="en", stemmer=english_stemmer(), show_progress=False)
 
     def sync(self, store: Store) -> BM25Index:
         """Load the saved index, or rebuild it when the store has changed since it was built."""
@@ -41,7 +41,7 @@ class BM25Index:
         else:
             self._build(store)
             self._save(gen)
-        self.rows = {cid: i for i, cid in enumerate(self.ids)}
+        self.positions = {cid: i for i, cid in enumerate(self.ids)}
         self.generation = gen
         return self
 
@@ -68,24 +68,25 @@ class BM25Index:
         """Top ``k`` (chunk id, BM25 score) with a positive score, restricted to ``allowed`` ids."""
         if not self.ids:
             return []
-        import bm25s
-        import Stemmer
-
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False,
-                                show_progress=False)[0]
-        known = [t for t in tokens if t in self.retriever.vocab_dict]
-        if not known:
+        tokens = self._tokenize([query])
+        if not tokens.vocab:
             return []
         mask = None
         if allowed is not None:
-            rows = np.fromiter((self.rows[i] for i in allowed if i in self.rows), dtype=np.int64)
-            if not len(rows):
+            rows = [self.positions[i] for i in allowed if i in self.positions]
+            if not rows:
                 return []
             mask = np.zeros(len(self.ids), dtype=np.float32)
             mask[rows] = 1.0
-        # scores, then the top k here: bm25s' retrieve starts a thread pool per call, milliseconds of a query
-        scores = self.retriever.get_scores(known, weight_mask=mask)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[d], float(scores[d])) for d in top if scores[d] > 0]
+        k = min(k, len(self.ids))
+        # n_threads=0: in this thread (any other value starts a thread pool for every call)
+        docs, scores = self.retriever.retrieve(tokens, k=k, weight_mask=mask, show_progress=False, n_threads=0)
+        return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+@lru_cache(maxsize=1)
+def english_stemmer():
+    """One Snowball stemmer per process (building one per query costs more than stemming the query)."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")

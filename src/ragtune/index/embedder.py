@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,12 +34,33 @@ def resolve_embedder(name: str, registry: ModelRegistry | None = None) -> tuple[
     return str(registry.folder(version)), version_identity(version)
 
 
+@lru_cache(maxsize=1)
+def cpu_has_amx() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices natively (Intel AMX), where bfloat16 is several times faster
+    than float32; elsewhere bfloat16 on a CPU is emulated and slower."""
+    try:
+        return re.search(r"\bamx_bf16\b", Path("/proc/cpuinfo").read_text()) is not None
+    except OSError:
+        return False
+
+
+def resolve_precision(config: EmbedderConfig) -> str:
+    """``float32`` or ``bfloat16``: ``auto`` is bfloat16 on a CPU with AMX (measured in docs/performance.md)."""
+    if config.precision != "auto":
+        return config.precision
+    return "bfloat16" if config.device == "cpu" and cpu_has_amx() else "float32"
+
+
 class Embedder:
-    """Unit-normalised float32 vectors; the model loads on first use. ``registry`` resolves version ids."""
+    """Unit-normalised float32 vectors; the model loads on first use. ``registry`` resolves version ids. A
+    bfloat16 embedder has its own identity (``<model>@bfloat16``): its vectors differ slightly from float32 ones,
+    so caches and indexes never mix the two."""
 
     def __init__(self, config: EmbedderConfig, registry: ModelRegistry | None = None) -> None:
         self.config = config
-        self.path, self.identity = resolve_embedder(config.model, registry)
+        self.path, model_identity = resolve_embedder(config.model, registry)
+        self.precision = resolve_precision(config)
+        self.identity = model_identity if self.precision == "float32" else f"{model_identity}@{self.precision}"
 
     @property
     def model(self):
@@ -50,10 +73,14 @@ class Embedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=self.config.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
+        import torch
+
+        with torch.autocast(torch.device(self.config.device).type, dtype=torch.bfloat16,
+                            enabled=self.precision == "bfloat16"):
+            vectors = self.model.encode(
+                list(texts), batch_size=self.config.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
         return vectors.astype(np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -67,7 +94,7 @@ class Embedder:
         """Embed ``texts``, reusing vectors already computed for identical text with the same model."""
         keys = [self.cache_key(t) for t in texts]
         cached = store.cached_vectors(keys)
-        missing = [i for i, k in enumerate(keys) if k not in cached]
+        missing = list({k: i for i, k in enumerate(keys) if k not in cached}.values())  # each new text once
         if missing:
             new = self.embed([texts[i] for i in missing])
             store.cache_vectors([keys[i] for i in missing], new)

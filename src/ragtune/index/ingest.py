@@ -81,7 +81,11 @@ class Enricher(Protocol):
 
 
 class Ingestor:
-    """Brings a store in line with the files under the given paths."""
+    """Brings a store in line with the files under the given paths. Documents are embedded in groups of at least
+    ``group_chunks`` chunks (one encode call sorts and batches across small documents) and each is stored in its
+    own transaction."""
+
+    group_chunks = 256
 
     def __init__(self, root: Path, config: DocumentsConfig, chunker: Chunker, embedder: Embedder,
                  store: Store, enrichers: dict[str, Enricher] | None = None) -> None:
@@ -105,6 +109,7 @@ class Ingestor:
         if on_start:
             on_start(len(files))
         stored = self.store.documents()
+        pending: list[tuple[Document, list[Chunk]]] = []
         for path, _ in files:
             source = self.source_name(path)
             report.files_seen += 1
@@ -119,11 +124,23 @@ class Ingestor:
                     chunks = self.chunker.chunk(doc)
                     for enricher in self.enrichers.values():
                         chunks = enricher.expand(chunks)
-                    vectors = self.embedder.embed_cached([c.text for c in chunks if c.indexed], self.store)
-                    self.write(report, doc, chunks, vectors)
+                    pending.append((doc, chunks))
+                    if sum(len(c) for _, c in pending) >= self.group_chunks:
+                        self.write_group(report, pending)
             if on_file:
                 on_file(source, report.files_seen)
+        self.write_group(report, pending)
         return self.finish(report, paths, files, stored, t0)
+
+    def write_group(self, report: IngestReport, pending: list[tuple[Document, list[Chunk]]]) -> None:
+        """Embed the chunks of the ``pending`` documents in one call, then ``write`` each; empties ``pending``."""
+        texts = [[c.text for c in chunks if c.indexed] for _, chunks in pending]
+        vectors = self.embedder.embed_cached([t for doc_texts in texts for t in doc_texts], self.store)
+        start = 0
+        for (doc, chunks), doc_texts in zip(pending, texts, strict=True):
+            self.write(report, doc, chunks, vectors[start:start + len(doc_texts)])
+            start += len(doc_texts)
+        pending.clear()
 
     def write(self, report: IngestReport, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace the stored version of ``doc`` (one transaction) and count it."""
