@@ -3,11 +3,13 @@ extract+generate (a short answer in the form the question asks for, the quote at
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from ragtune.errors import ConfigError
 from ragtune.generation.answer_forms import parse_dates, parse_durations, parse_yes_no
+from ragtune.index.store import StoredDocument
 
 MARKED = re.compile(r"\s*(.+?) \[(\d{1,2})\]([.!?]?)")
 
@@ -113,3 +115,22 @@ def test_document_filter_asks_the_document_the_question_names(project):
     assert details["document"].endswith("supply_agreement.md") and "supply" not in details["focus"].lower()
     unnamed = project.retrieve("What is the boiling point of nitrogen?", pipeline="document_filter+hybrid")
     assert unnamed.trace[0].details["document"] is None
+
+
+def test_document_filter_ignores_words_that_name_no_document():
+    """A file named "... between SONY ELECTRONICS INC. and GSI TECHNOLOGY, INC." is the only one with "between",
+    "and" and "inc" in its name; a question "between Anixa Biosciences, Inc. and OntoChem GmbH" still names
+    the Anixa contract."""
+    from ragtune.retrieval.pipeline import QueryContext
+    from ragtune.retrieval.pre.document_filter import DocumentFilter, DocumentFilterConfig
+
+    class Names:
+        def documents(self):
+            return {s: StoredDocument(s, "", "", 1) for s in (
+                "GSITECHNOLOGYINC-IP AGREEMENT between SONY ELECTRONICS INC. and GSI TECHNOLOGY, INC..txt",
+                "ANIXABIOSCIENCESINC-COLLABORATION AGREEMENT.txt", "BLUEFLYINC-e-business Hosting Agreement.txt")}
+
+    ctx = QueryContext("Consider the Collaboration Agreement between Anixa Biosciences, Inc. and OntoChem GmbH; "
+                       "What is the name of the contract?", top_k=5, fetch_k=5)
+    details = DocumentFilter(DocumentFilterConfig(name="document_filter"), SimpleNamespace(store=Names())).run(ctx)
+    assert details["document"].startswith("ANIXA"), details

@@ -1,7 +1,8 @@
 """Self-querying by document name: when the question names one document ("the endorsement agreement", "the
 Bluefly hosting agreement"), retrieval is restricted to it, so passages of look-alike documents (every contract
 has a governing-law clause) cannot crowd it out. No LLM: the question's words are matched against each
-document's title and file name, weighted by how few documents share them."""
+document's title and file name, weighted by how few documents share them; words that name no document in
+particular (stopwords such as "between", company forms such as "Inc.") are left out."""
 
 from __future__ import annotations
 
@@ -16,6 +17,16 @@ from ragtune.index.store import glob_escape
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+# legal forms of a company: "between Acme, Inc. and Beta LLC" names no document by its "inc"
+COMPANY_FORMS = frozenset("inc incorporated llc ltd limited corp corporation co company plc lp llp gmbh ag sa bv nv "
+                          "pty srl spa".split())
+
+
+def generic_words() -> frozenset[str]:
+    """Words that never name a document: English stopwords (bm25s' extended list) and company forms."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS) | COMPANY_FORMS
 
 
 class DocumentFilterConfig(ComponentConfig):
@@ -43,7 +54,9 @@ class DocumentFilter(Component):
         if ctx.filters:
             return {"document": None, "reason": "filters given"}
         docs = {d.source: name_tokens(d.source, d.title) for d in self.resources.store.documents().values()}
-        words = {w for w in _TOKEN.findall(ctx.question.lower()) if len(w) >= 3 and not w.isdigit()}
+        generic = generic_words()
+        words = {w for w in _TOKEN.findall(ctx.question.lower())
+                 if len(w) >= 3 and not w.isdigit() and w not in generic}
         scores: dict[str, float] = {}
         naming: dict[str, set[str]] = {}
         for w in words:
