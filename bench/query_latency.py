@@ -18,8 +18,9 @@ the HNSW index), ``exact`` (queries with the store's exact scan), ``hnsw`` (the 
 Query vectors are given (no embedder time): what is measured is the store and its indexes. Latency is of
 ``HybridRetriever.retrieve`` (top 4 of 30 candidates, chunks fetched from the store), one thread.
 
-Other stores: ``open_store`` is the one place that opens a store by ``--store``; a PostgreSQL store adds its
-branch there (``--store postgres --url ...``).
+Other stores: ``open_store`` opens the store by ``--store``: ``--store postgres --url postgresql://...`` runs the
+same phases on PostgreSQL + pgvector, whose own HNSW index then serves the dense side (bench/pg_query.py has its
+side-by-side dense numbers).
 """
 
 from __future__ import annotations
@@ -93,7 +94,13 @@ def open_store(args: argparse.Namespace, folder: Path):
         from ragtune.index.sqlite_store import SQLiteStore
 
         return SQLiteStore(folder / "index.db", "synthetic")
-    raise SystemExit(f"--store {args.store}: not built into this script yet (add its branch in open_store)")
+    if args.store == "postgres":
+        from ragtune.index.postgres_store import PostgresStore
+
+        if not args.url:
+            raise SystemExit("--store postgres needs --url postgresql://... (`ragtune db start` prints one)")
+        return PostgresStore(args.url, "synthetic")
+    raise SystemExit(f"--store {args.store}: unknown (sqlite or postgres)")
 
 
 def build(args: argparse.Namespace, n: int, folder: Path) -> dict:
