@@ -103,12 +103,7 @@ class Ingestor:
 
     def run(self, paths: list[Path], on_file: Callable[[str, int], None] | None = None,
             on_start: Callable[[int], None] | None = None) -> IngestReport:
-        t0 = time.perf_counter()
-        report = IngestReport()
-        files = discover(paths, self.config)
-        if on_start:
-            on_start(len(files))
-        stored = self.store.documents()
+        t0, report, files, stored = self.begin(paths, on_start)
         pending: list[tuple[Document, list[Chunk]]] = []
         for path, _ in files:
             source = self.source_name(path)
@@ -131,6 +126,15 @@ class Ingestor:
                 on_file(source, report.files_seen)
         self.write_group(report, pending)
         return self.finish(report, paths, files, stored, t0)
+
+    def begin(self, paths: list[Path], on_start: Callable[[int], None] | None
+              ) -> tuple[float, IngestReport, list[tuple[Path, Path | None]], Mapping[str, StoredDocument]]:
+        """The start time, an empty report, the files to consider (announced to ``on_start``) and what is stored."""
+        t0 = time.perf_counter()
+        files = discover(paths, self.config)
+        if on_start:
+            on_start(len(files))
+        return t0, IngestReport(), files, self.store.documents()
 
     def write_group(self, report: IngestReport, pending: list[tuple[Document, list[Chunk]]]) -> None:
         """Embed the chunks of the ``pending`` documents in one call, then ``write`` each; empties ``pending``."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from ragtune.documents.models import Chunk, Document
 from ragtune.errors import ConfigError, InputError
-from ragtune.index.store import DenseScan, Filters, Store, StoredDocument, glob_to_regex
+from ragtune.index.store import DenseScan, Filters, Store, StoredDocument, check_meta, glob_to_regex
 
 SCHEMA_VERSION = 1
 MAX_EF_SEARCH = 1000  # pgvector's upper bound for hnsw.ef_search
@@ -87,7 +87,7 @@ class PostgresStore(Store):
                 if self.db.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone() is None:
                     self.db.execute("CREATE EXTENSION vector")
                 self.db.execute(_SCHEMA)
-                self._check_meta(embed_model)
+                check_meta(self.name, self._meta, self._set_meta, SCHEMA_VERSION, embed_model)
             register_vector(self.db)
         except psycopg.errors.InsufficientPrivilege as e:
             self.db.close()
@@ -109,22 +109,6 @@ class PostgresStore(Store):
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT INTO ragtune_meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = "
                         "EXCLUDED.value", (key, value))
-
-    def _check_meta(self, embed_model: str) -> None:
-        version = self._meta("schema_version")
-        if version is None:
-            self._set_meta("schema_version", str(SCHEMA_VERSION))
-            self._set_meta("generation", "0")
-        elif int(version) > SCHEMA_VERSION:
-            raise ConfigError(f"{self.name}: index schema v{version} is newer than this ragtune (v{SCHEMA_VERSION})")
-        stored = self._meta("embed_model")
-        if stored is None:
-            self._set_meta("embed_model", embed_model)
-        elif stored != embed_model:
-            raise ConfigError(
-                f"{self.name}: index was built with embedder {stored!r} but ragtune.yaml says {embed_model!r}; "
-                "run `ragtune ingest --rebuild` to re-embed"
-            )
 
     def _bump(self) -> None:
         self.db.execute("UPDATE ragtune_meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")

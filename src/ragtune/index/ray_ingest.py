@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from ragtune.documents.chunkers import Chunker
 from ragtune.documents.loaders import LoadError
 from ragtune.errors import ConfigError
 from ragtune.index.embedder import Embedder
-from ragtune.index.ingest import Enricher, Ingestor, IngestReport, Skipped, discover, load_document
+from ragtune.index.ingest import Enricher, Ingestor, IngestReport, Skipped, load_document
 from ragtune.index.store import Store
 
 Batch = dict[str, np.ndarray]
@@ -81,12 +80,7 @@ class RayIngestor(Ingestor):
             on_start: Callable[[int], None] | None = None) -> IngestReport:
         from ragtune.ray_runtime import ray_session
 
-        t0 = time.perf_counter()
-        report = IngestReport()
-        files = discover(paths, self.config)
-        if on_start:
-            on_start(len(files))
-        stored = self.store.documents()
+        t0, report, files, stored = self.begin(paths, on_start)
         sources = [self.source_name(path) for path, _ in files]
         rows = [{"path": str(path), "source": source, "stored_sha256": stored[source].sha256 if source in stored
                  else ""} for (path, _), source in zip(files, sources, strict=True)]

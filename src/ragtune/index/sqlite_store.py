@@ -13,7 +13,7 @@ import sqlean as sqlite3  # the stdlib module often lacks extension loading (pye
 
 from ragtune.documents.models import Chunk, Document
 from ragtune.errors import ConfigError, InputError
-from ragtune.index.store import DenseScan, Filters, Store, StoredDocument
+from ragtune.index.store import DenseScan, Filters, Store, StoredDocument, check_meta
 
 SCHEMA_VERSION = 1
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -51,7 +51,7 @@ class SQLiteStore(Store):
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             with self._tx():
-                self._check_meta(embed_model)
+                check_meta(str(self.path), self._meta, self._set_meta, SCHEMA_VERSION, embed_model)
         except sqlite3.DatabaseError as e:
             raise InputError(f"{path}: not a readable ragtune index ({e})") from None
 
@@ -64,22 +64,6 @@ class SQLiteStore(Store):
 
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    def _check_meta(self, embed_model: str) -> None:
-        version = self._meta("schema_version")
-        if version is None:
-            self._set_meta("schema_version", str(SCHEMA_VERSION))
-            self._set_meta("generation", "0")
-        elif int(version) > SCHEMA_VERSION:
-            raise ConfigError(f"{self.path}: index schema v{version} is newer than this ragtune (v{SCHEMA_VERSION})")
-        stored = self._meta("embed_model")
-        if stored is None:
-            self._set_meta("embed_model", embed_model)
-        elif stored != embed_model:
-            raise ConfigError(
-                f"{self.path}: index was built with embedder {stored!r} but ragtune.yaml says {embed_model!r}; "
-                "run `ragtune ingest --rebuild` to re-embed"
-            )
 
     def _bump(self) -> None:
         self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")

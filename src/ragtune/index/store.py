@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from ragtune.documents.models import Chunk, Document
+from ragtune.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,23 @@ class DenseScan:
     rows: int
     ef_search: int | None = None
 
+
+def check_meta(name: str, meta: Callable[[str], str | None], set_meta: Callable[[str, str], None],
+               schema_version: int, embed_model: str) -> None:
+    """Stamp a new index with its schema version, generation 0 and embedder; refuse one written by a newer
+    ragtune or with another embedder (``meta`` / ``set_meta`` read and write the store's key-value table)."""
+    version = meta("schema_version")
+    if version is None:
+        set_meta("schema_version", str(schema_version))
+        set_meta("generation", "0")
+    elif int(version) > schema_version:
+        raise ConfigError(f"{name}: index schema v{version} is newer than this ragtune (v{schema_version})")
+    stored = meta("embed_model")
+    if stored is None:
+        set_meta("embed_model", embed_model)
+    elif stored != embed_model:
+        raise ConfigError(f"{name}: index was built with embedder {stored!r} but ragtune.yaml says {embed_model!r}; "
+                          "run `ragtune ingest --rebuild` to re-embed")
 
 class Store(ABC):
     """Persistent chunks and vectors. Every method that changes data is atomic: after a crash the store
