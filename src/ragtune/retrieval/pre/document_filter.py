@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -22,6 +23,7 @@ COMPANY_FORMS = frozenset("inc incorporated llc ltd limited corp corporation co 
                           "pty srl spa".split())
 
 
+@lru_cache(maxsize=1)
 def generic_words() -> frozenset[str]:
     """Words that never name a document: English stopwords (bm25s' extended list) and company forms."""
     from bm25s.stopwords import STOPWORDS_EN_PLUS
