@@ -23,9 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ragtune.config import LLMConfig
 from ragtune.errors import InputError, ModelError
 
-Kind = Literal["sft", "dpo", "kto", "embedder", "reranker"]
+Kind = Literal["sft", "dpo", "kto", "embedder", "reranker", "verdicts"]
 Status = Literal["champion", "candidate", "rejected"]
-ROLES: dict[str, str] = {"sft": "llm", "dpo": "llm", "kto": "llm", "embedder": "embedder", "reranker": "reranker"}
+ROLES: dict[str, str] = {"sft": "llm", "dpo": "llm", "kto": "llm", "embedder": "embedder", "reranker": "reranker",
+                       "verdicts": "verdicts"}
 
 # files a version folder may hold (written by the trainers and `export`)
 ADAPTER, MERGED, LORA_GGUF, MERGED_GGUF = "adapter", "merged", "adapter.gguf", "model-f16.gguf"

@@ -382,7 +382,23 @@ class Project:
         except UnknownComponentError as e:
             raise ConfigError(f"answer strategy: {e}") from None
         scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer)
-        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer))
+        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), self.verdicts)
+
+    @cached_property
+    def verdicts(self):
+        """The ``answer.verdicts`` reader (``ragtune tune verdicts``), or None."""
+        from ragtune.generation.verdicts import VerdictModel, VerdictReader
+        from ragtune.model_registry import is_version_ref
+
+        ref = self.config.answer.verdicts
+        if ref is None:
+            return None
+        if not is_version_ref(ref):
+            folder = Path(ref).expanduser()
+            folder = folder if folder.is_absolute() else self.root / folder
+        else:
+            folder = self.registry.folder(self.registry.resolve(ref, "verdicts"))
+        return VerdictReader(VerdictModel.load(folder), self.store)
 
     def cross_encoder(self, ref: str):
         """A loaded cross-encoder (loaded once per project): a registry version id or ``champion`` (``ragtune tune

@@ -1,5 +1,6 @@
 """Text helpers shared by every layer: the one sentence splitter (``SentenceRule`` options, ``sentence_pattern``,
-``split_sentences``) and the content words of a text (what overlap checks compare).
+``split_sentences``), the content words of a text (what overlap checks compare) and what a yes/no question
+looks like (``YES_NO_QUESTION``).
 
 Each place that cuts text into sentences names its rule here; the rules differ where the text differs (chunked
 documents, QA pairs, model answers, claims), and each reproduces the boundaries its callers were measured with."""
@@ -16,6 +17,12 @@ _STOP = frozenset(
     "the and for that this with are was were from have has had not but shall will which any its into such "
     "other than then there their them they what when who how under upon each all may been being".split()
 )
+
+
+# CUAD's templates prefix some yes/no questions with "What is" ("What is is there an exclusive dealing ...?").
+YES_NO_QUESTION = re.compile(r"^(?:what is\s+)?(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|"
+                             r"shall|should|may|must)\b")
+"""A lower-cased question that asks for a yes or a no: it opens with an auxiliary verb."""
 
 
 def content_words(text: str) -> set[str]:

@@ -9,6 +9,8 @@ import math
 import re
 from enum import Enum
 
+from ragtune.text import YES_NO_QUESTION
+
 
 class AnswerForm(str, Enum):
     """What a question asks for. ``duration`` covers terms, periods and notice periods; ``amount`` money
@@ -25,11 +27,9 @@ class AnswerForm(str, Enum):
     clause = "clause"
 
 
-# detect_form: the first rule that matches the lower-cased question wins. CUAD's templates prefix some
-# yes/no questions with "What is" ("What is is there an exclusive dealing commitment ...?").
-_AUX = r"(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|shall|should|may|must)"
+# detect_form: the first rule that matches the lower-cased question wins.
 _FORM_RULES: list[tuple[AnswerForm, re.Pattern[str]]] = [
-    (AnswerForm.yes_no, re.compile(rf"^(?:what is\s+)?{_AUX}\b")),
+    (AnswerForm.yes_no, YES_NO_QUESTION),
     (AnswerForm.duration, re.compile(r"\bhow long\b|\bhow (?:much|many)\s+(?:time|notice|days|weeks|months|years)\b"
                                      r"|\bnumber of (?:days|weeks|months|years)\b")),
     (AnswerForm.date, re.compile(r"\bwhen\b|\bdate\b|\b(?:what|which) (?:day|year)\b")),

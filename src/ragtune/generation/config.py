@@ -41,4 +41,7 @@ class AnswerConfig(BaseModel):
         0.53, description="Yes/no questions: answer Yes when the best sentence scores at least this, else No (no "
         "LLM; 0.53 is the embedder cosine calibrated on CUAD's training contracts, docs/benchmarking.md); None: "
         "extract+generate asks the LLM, extract quotes without a verdict.")
+    verdicts: str | None = Field(None, description="Yes/no questions answered by a trained verdict model "
+                                 "(`ragtune tune verdicts`: a registry version id, champion, or its folder), from "
+                                 "every passage of their document; other questions keep yes_threshold.")
     max_tokens: int = Field(32, ge=4, description="Length of extract+generate's short answer.")

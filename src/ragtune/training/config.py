@@ -180,6 +180,26 @@ class RerankerTuneConfig(RetrievalTuneConfig):
     candidates: int = Field(30, ge=1, description="BM25 candidates reranked by the before/after evaluation.")
 
 
+class VerdictTuneConfig(_Strict):
+    """``ragtune tune verdicts``: yes/no verdict models from human-labelled questions about the project's
+    documents. For each question, a logistic regression over the tf-idf words of a passage learns which passages
+    hold the clause it asks about; the threshold on a document's best passage comes from cross-validation over
+    documents."""
+
+    questions: str | None = Field(None, description="The labelled questions (CSV, JSONL or JSON, as `ragtune bench "
+                                  "--questions` reads them): each row names its `document` and has `label` (or "
+                                  "`answer`) Yes or No and, for Yes, the clause as `contexts`.")
+    inverse_regularization: float = Field(10.0, gt=0, description="C of each logistic regression (larger: fits "
+                                          "the labels more closely).")
+    question_weight: float = Field(0.05, ge=0, description="The question's own words count as one more passage "
+                                   "that holds the clause, with this share of the labelled passages' weight, so a "
+                                   "question with few labelled clauses leans toward its words.")
+    min_df: int = Field(2, ge=1, description="Words found in fewer passages are left out of the vocabulary.")
+    folds: int = Field(15, ge=2, description="Cross-validation folds over documents (one per document when there "
+                       "are fewer): the threshold and the reported accuracy come from documents a fold did not "
+                       "train on.")
+
+
 class TrainingConfig(_Strict):
     """``training:`` in ragtune.yaml."""
 
@@ -189,3 +209,4 @@ class TrainingConfig(_Strict):
     loop: LoopConfig = Field(default_factory=LoopConfig)
     embedder: EmbedderTuneConfig = Field(default_factory=EmbedderTuneConfig)
     reranker: RerankerTuneConfig = Field(default_factory=RerankerTuneConfig)
+    verdicts: VerdictTuneConfig = Field(default_factory=VerdictTuneConfig)

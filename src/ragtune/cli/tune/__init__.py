@@ -1,6 +1,7 @@
 """`ragtune tune ...`: fine-tune models, one module per command group: ``sft``, ``preference`` (dpo, kto),
-``judge`` (judge, agreement), ``loop``, ``retrieval`` (embedder, reranker). Their options are generated from the
-training config sections (``ragtune.cli.config_options``); heavy libraries load inside the commands."""
+``judge`` (judge, agreement), ``loop``, ``retrieval`` (embedder, reranker), ``verdicts``. Their options are
+generated from the training config sections (``ragtune.cli.config_options``); heavy libraries load inside the
+commands."""
 
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ _PHASES = {"examples": "Building examples", "train": "Training", "merge": "Mergi
 
 def register(app: typer.Typer) -> None:
     """Add `ragtune tune` and its commands to `app`."""
-    from ragtune.cli.tune import judge, loop, preference, retrieval, sft
+    from ragtune.cli.tune import judge, loop, preference, retrieval, sft, verdicts
 
-    for module in (sft, preference, judge, loop, retrieval):
+    for module in (sft, preference, judge, loop, retrieval, verdicts):
         module.register(sub)
     app.add_typer(sub, name="tune")
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ragtune.documents.models import Chunk
     from ragtune.generation.config import AnswerConfig
     from ragtune.generation.strategies.selection import SentenceSelector
+    from ragtune.generation.verdicts import VerdictReader
     from ragtune.llm import LLM, Message, OnToken
 
 
@@ -24,10 +25,16 @@ class AnswerStrategy(ABC):
     uses_llm: ClassVar[bool] = True
     cites_itself: ClassVar[bool] = False  # every sentence of its answers carries its passage's marker
 
-    def __init__(self, config: AnswerConfig, llm: LLM, selector: SentenceSelector) -> None:
+    def __init__(self, config: AnswerConfig, llm: LLM, selector: SentenceSelector,
+                 verdicts: VerdictReader | None = None) -> None:
         self.config = config
         self.llm = llm
         self.selector = selector
+        self.verdicts = verdicts
+
+    def trained_verdict(self, question: str, chunks: list[Chunk]) -> str | None:
+        """Yes/No from the trained verdict model (``answer.verdicts``) when it knows ``question``, else None."""
+        return self.verdicts.verdict(question, chunks) if self.verdicts else None
 
     @abstractmethod
     def respond(self, question: str, chunks: list[Chunk], traces: list[StageTrace], stage: str = "generate",

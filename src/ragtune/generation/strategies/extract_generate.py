@@ -59,8 +59,8 @@ class ExtractGenerate(AnswerStrategy):
                 on_token(text)
             return text
         selected = self.selector.select(focus or question, chunks, form)
-        short = ""
-        if selected and form is not AnswerForm.clause and not (
+        short = (form is AnswerForm.yes_no and self.trained_verdict(question, chunks)) or ""
+        if selected and not short and form is not AnswerForm.clause and not (
                 form is AnswerForm.yes_no and self.config.yes_threshold is not None):
             reply = self.call(short_prompt(question, selected, form), traces, stage,
                               max_tokens=self.config.max_tokens).splitlines()

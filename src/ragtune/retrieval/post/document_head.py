@@ -12,6 +12,7 @@ from pydantic import Field
 
 from ragtune.retrieval.hybrid import Hit
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
+from ragtune.text import YES_NO_QUESTION
 
 _DOC = r"(?:contract|agreement|document|lease|licen[cs]e)"
 # "the agreement", "the Master Services Agreement"; not "the notice under the agreement"
@@ -29,14 +30,11 @@ HEAD_CHARS = 1500
 """A document's opening: the chunks that start within this many characters of its beginning."""
 
 
-_YES_NO = re.compile(r"^(?:is|are|was|were|does|do|did|can|could|may|must|shall|should|will|would|has|have)\b")
-
-
 def about_document(question: str) -> bool:
     """Whether ``question`` asks for the document's own name, parties or date (its opening states them); a
     yes/no question asks about a clause."""
     q = " ".join(question.lower().split())
-    return not _YES_NO.match(q) and bool(ABOUT_DOCUMENT.search(q))
+    return not YES_NO_QUESTION.match(q) and bool(ABOUT_DOCUMENT.search(q))
 
 
 class DocumentHeadConfig(ComponentConfig):
