@@ -116,6 +116,7 @@ def test_sft_registers_a_version_served_by_llama_cpp(trained):
     version = result.version
     assert version.id == "v1" and version.kind == "sft" and version.status == "candidate"
     assert result.train["steps"] == 3 and result.train["tokens"] > 0 and result.examples["train"] == 10
+    assert result.train["batch"] == [2, 1]  # short examples: batch_tokens leaves the batch alone
     assert {"train", "merge", "export", "evaluate"} <= {e[0] for e in events}
     assert any(e[0] == "train" and "loss" in e[3] for e in events)
     folder = ModelRegistry(proj.workdir).folder(version)
@@ -159,6 +160,16 @@ def test_models_cli(trained, tmp_path):
                                 "--json"])
     assert asked.exit_code == 0, asked.output
     assert runner.invoke(app, ["ask", "x?", "-p", str(proj.root), "--model", "v7"]).exit_code == 1
+
+
+def test_batch_tokens_cut_the_batch_and_keep_the_examples_per_step():
+    from ragtune.training.sft import fit_batch
+
+    assert fit_batch(8, 1, 300, 4096) == (8, 1)  # 2,400 tokens fit
+    assert fit_batch(8, 1, 1100, 4096) == (2, 4)  # 3 would fit, 2 divides the 8 examples a step sees
+    assert fit_batch(2, 4, 1100, 4096) == (2, 4)
+    assert fit_batch(8, 2, 5000, 4096) == (1, 16)  # one example always fits
+    assert fit_batch(8, 1, 1100, None) == (8, 1)
 
 
 def test_loss_covers_answer_tokens_only(tmp_path):

@@ -147,7 +147,8 @@ class LoRASFT:
         result.train = {"steps": trainer.state.global_step, "resumed_from": checkpoint_step(last),
                         "train_loss": round(output.training_loss, 4), "seconds": round(seconds, 1),
                         "tokens": int(tokens), "tokens_per_s": round(tokens / seconds, 1) if seconds else None,
-                        "precision": pick_precision(self.config.precision), "threads": _threads(self.config)}
+                        "precision": pick_precision(self.config.precision), "threads": _threads(self.config),
+                        "batch": [trainer.args.per_device_train_batch_size, trainer.args.gradient_accumulation_steps]}
         if trainer.eval_dataset is not None:
             result.train["eval_loss"] = round(trainer.evaluate()["eval_loss"], 4)
         result.examples = result.examples or json.loads((run_dir / "examples.json").read_text(encoding="utf-8"))
@@ -246,6 +247,8 @@ def make_trainer(base_dir: str, cfg: SFTConfig, train: list[dict], validation: l
     torch.set_num_threads(_threads(cfg))
     precision = pick_precision(cfg.precision)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    batch, accum = fit_batch(cfg.batch_size, cfg.grad_accum, max((_length(tokenizer, e) for e in train), default=0),
+                             cfg.batch_tokens)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, attn_implementation=register())
     peft_config = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
                              target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
@@ -254,8 +257,8 @@ def make_trainer(base_dir: str, cfg: SFTConfig, train: list[dict], validation: l
     args = TRLConfig(
         output_dir=str(output_dir), seed=cfg.seed, data_seed=cfg.seed,
         num_train_epochs=cfg.epochs, max_steps=cfg.max_steps or -1,
-        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=batch, per_device_eval_batch_size=batch,
+        gradient_accumulation_steps=accum, learning_rate=cfg.learning_rate,
         lr_scheduler_type=cfg.lr_scheduler, warmup_steps=cfg.warmup_ratio, weight_decay=cfg.weight_decay,
         padding_free=True, max_length=None, completion_only_loss=True, activation_checkpointing=False,
         bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not torch.cuda.is_available(),
@@ -268,6 +271,16 @@ def make_trainer(base_dir: str, cfg: SFTConfig, train: list[dict], validation: l
                          processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
     trainer.remove_callback(PrinterCallback)
     return trainer
+
+
+def fit_batch(batch_size: int, grad_accum: int, longest: int, batch_tokens: int | None) -> tuple[int, int]:
+    """(examples per device batch, accumulation steps): ``batch_size`` x ``grad_accum`` examples per optimizer
+    step, with at most ``batch_tokens`` tokens (examples x ``longest``) in a batch, one example at least."""
+    if batch_tokens is None or batch_size * longest <= batch_tokens:
+        return batch_size, grad_accum
+    total, fits = batch_size * grad_accum, max(1, batch_tokens // longest)
+    batch = max(d for d in range(1, min(fits, batch_size) + 1) if total % d == 0)
+    return batch, total // batch
 
 
 def progress_callback(report: OnProgress):

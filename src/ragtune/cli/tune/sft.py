@@ -45,7 +45,8 @@ def _print_result(result) -> None:
     v, t, m = result.version, result.train, result.version.metrics
     resumed = f" (resumed from step {t['resumed_from']})" if t.get("resumed_from") else ""
     out.print(f"[bold]{v.id}[/] ({v.kind}, {v.status}) trained {t['steps']} steps{resumed} in {t['seconds']:.0f} s, "
-              f"{t['tokens_per_s']} tokens/s ({t['precision']}, {t['threads']} threads)")
+              f"{t['tokens_per_s']} tokens/s ({t['precision']}, {t['threads']} threads, batches of {t['batch'][0]} x "
+              f"{t['batch'][1]} accumulated)")
     out.print(f"Examples: {result.examples.get('train', 0)} train, {result.examples.get('validation', 0)} "
               f"validation; loss {t['train_loss']} train, {t.get('eval_loss', '-')} validation")
     if "test_token_f1" in m:
