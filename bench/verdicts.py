@@ -66,12 +66,25 @@ def main() -> None:
               f"yes_threshold {int((said['yes_threshold'][held] == yes[held]).sum())}/{held.sum()}", flush=True)
     print(f"\n{len(rows)} Yes/No questions ({yes.sum()} Yes) on 15 contracts, each contract's verdicts from a model "
           f"trained on the other 14 (training {statistics.median(training):.1f} s each, median)\n")
-    print("| yes/no answers | balanced accuracy | Yes recall | No recall | p50 answer latency |")
+    rng = np.random.default_rng(0)
+    draws = [rng.integers(0, len(rows), len(rows)) for _ in range(2000)]
+
+    def interval(values: list[float]) -> str:
+        return f"[{np.percentile(values, 2.5):.3f}, {np.percentile(values, 97.5):.3f}]"
+
+    boot = {arm: [balanced_accuracy(said[arm][d], yes[d]) for d in draws] for arm in said}
+    print("| yes/no answers | balanced accuracy (95% bootstrap) | Yes recall | No recall | p50 answer latency |")
     print("|---|---:|---:|---:|---:|")
     for arm in ("yes_threshold", "verdicts"):
         s = said[arm]
-        print(f"| {arm} | {balanced_accuracy(s, yes):.3f} | {s[yes].mean():.3f} | {(~s[~yes]).mean():.3f} | "
-              f"{statistics.median(seconds[arm]):.2f} s |")
+        print(f"| {arm} | {balanced_accuracy(s, yes):.3f} {interval(boot[arm])} | {s[yes].mean():.3f} | "
+              f"{(~s[~yes]).mean():.3f} | {statistics.median(seconds[arm]):.2f} s |")
+    gain = [v - b for v, b in zip(boot["verdicts"], boot["yes_threshold"], strict=True)]
+    diff = balanced_accuracy(said["verdicts"], yes) - balanced_accuracy(said["yes_threshold"], yes)
+    print(f"\nverdicts - yes_threshold: {diff:+.3f} {interval(gain)} (paired bootstrap over questions)")
+    (args.workdir / "results.json").write_text(json.dumps(
+        {"questions": [r["id"] for r in rows], "yes": yes.tolist(), **{a: s.tolist() for a, s in said.items()}}),
+        encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -134,3 +134,13 @@ def test_document_filter_ignores_words_that_name_no_document():
                        "What is the name of the contract?", top_k=5, fetch_k=5)
     details = DocumentFilter(DocumentFilterConfig(name="document_filter"), SimpleNamespace(store=Names())).run(ctx)
     assert details["document"].startswith("ANIXA"), details
+
+
+def test_yes_no_verdict_thresholds_the_cosine_not_a_cross_encoders_score():
+    from ragtune.generation.strategies.reader import verdict
+    from ragtune.generation.strategies.selection import Sentence
+
+    quoted = [Sentence("Neither party may assign this Agreement.", 1, 0, 40, score=0.2, similarity=0.61)]
+    assert verdict(quoted, 0.53) == "Yes"  # a cross-encoder's 0.2 is on another scale than yes_threshold
+    quoted[0].similarity = 0.4
+    assert verdict(quoted, 0.53) == "No" and verdict(quoted, None) == ""

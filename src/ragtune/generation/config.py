@@ -38,8 +38,9 @@ class AnswerConfig(BaseModel):
                               "value the question asks for (a date, a length of time or term, an amount, a "
                               "governing law, the parties); 0 turns it off.")
     yes_threshold: float | None = Field(
-        0.53, description="Yes/no questions: answer Yes when the best sentence scores at least this, else No (no "
-        "LLM; 0.53 is the embedder cosine calibrated on CUAD's training contracts, docs/benchmarking.md); None: "
+        0.53, description="Yes/no questions: answer Yes when a quoted sentence's embedder cosine to the question is "
+        "at least this, whichever scorer chose it, else No (no LLM; 0.53 was calibrated on CUAD's training "
+        "contracts, docs/benchmarking.md); None: "
         "extract+generate asks the LLM, extract quotes without a verdict.")
     verdicts: str | None = Field(None, description="Yes/no questions answered by a trained verdict model "
                                  "(`ragtune tune verdicts`: a registry version id, champion, or its folder), from "

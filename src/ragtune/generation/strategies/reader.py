@@ -107,10 +107,12 @@ def read_rules(form: AnswerForm, selected: list[Sentence]) -> str:
 
 
 def verdict(selected: list[Sentence], threshold: float | None) -> str:
-    """"Yes" when the best sentence scores at least ``threshold``, else "No" ('' without a threshold)."""
+    """"Yes" when a selected sentence's cosine to the question is at least ``threshold``, else "No" ('' without a
+    threshold). The cosine, not the scorer's score: ``answer.yes_threshold`` is calibrated on it, and a
+    cross-encoder's scores have another scale."""
     if threshold is None or not selected:
         return ""
-    return "Yes" if max(s.score for s in selected) >= threshold else "No"
+    return "Yes" if max(s.similarity for s in selected) >= threshold else "No"
 
 
 def short_answer(form: AnswerForm, selected: list[Sentence], yes_threshold: float | None) -> str:

@@ -50,6 +50,7 @@ class Sentence:
     start: int
     end: int
     score: float = 0.0
+    similarity: float = 0.0  # the embedder's cosine to the question, whichever scorer set ``score``
 
 
 def split_passages(chunks: list[Chunk], max_chars: int) -> list[Sentence]:
@@ -76,16 +77,16 @@ class SentenceSelector:
         self.cross_encoder = cross_encoder
 
     def score(self, question: str, candidates: list[Sentence]) -> None:
-        """Set each candidate's ``score`` (cosine in [-1, 1], or the cross-encoder's score)."""
+        """Set each candidate's ``similarity`` (the embedder's cosine, in [-1, 1]) and ``score`` (the same, or the
+        cross-encoder's score when there is one)."""
         if not candidates:
             return
         texts = [s.text for s in candidates]
-        if self.cross_encoder is not None:
-            scores = self.cross_encoder.predict([(question, t) for t in texts], show_progress_bar=False)
-        else:
-            scores = self.embedder.embed(texts) @ self.embedder.embed_query(question)
-        for s, value in zip(candidates, np.asarray(scores, dtype=float), strict=True):
-            s.score = float(value)
+        cosines = np.asarray(self.embedder.embed(texts) @ self.embedder.embed_query(question), dtype=float)
+        scores = cosines if self.cross_encoder is None else np.asarray(
+            self.cross_encoder.predict([(question, t) for t in texts], show_progress_bar=False), dtype=float)
+        for s, cosine, value in zip(candidates, cosines, scores, strict=True):
+            s.similarity, s.score = float(cosine), float(value)
 
     def select(self, question: str, chunks: list[Chunk], form: AnswerForm = AnswerForm.clause) -> list[Sentence]:
         """The best sentences, best first (a reader meets the strongest evidence first); a sentence that holds the
