@@ -295,7 +295,7 @@ def test_cli_add_import_export_stats(new_project, tmp_path):
     src.write_text(json.dumps({"kind": "rating", "answer_id": b, "rating": "down"}) + "\n")
     assert run("import", str(src))["feedback"] == 1
     stats = run("stats")
-    assert stats["feedback"] == 5 and stats["export_rows"] == {"sft": 2, "dpo": 3, "kto": 3}
+    assert stats["feedback"] == 5 and stats["export_rows"] == {"sft": 2, "dpo": 3, "kto": 3, "verdicts": 0}
     out = tmp_path / "sft.jsonl"
     report = run("export", "--format", "sft", "--out", str(out), "--since", "2000-01-01")
     assert report["rows"] == 2 and len(out.read_text().splitlines()) == 2
@@ -315,3 +315,27 @@ def test_ask_records_the_answer_shown(project):
     assert (stored.question, stored.answer, stored.pipeline) == (data["question"], data["answer"], data["pipeline"])
     assert [c.chunk_id for c in stored.context] == [c["chunk_id"] for c in data["chunks"]]
     assert stored.model and stored.details["usage"] == data["usage"]
+
+
+def test_verdicts_export_takes_reviewed_yes_no_answers(store):
+    from ragtune.datasets.exports import feedback_dataset
+
+    ask = "Is there a requirement for insurance?"
+    doc = [{"chunk_id": "c9", "source": "docs/supply.txt", "text": "The Supplier shall maintain insurance."}]
+    other = [{"chunk_id": "c8", "source": "docs/hosting.txt", "text": "Either party may terminate."}]
+    up = store.record_answer(ask, "Yes. The Supplier shall maintain product liability insurance [1].", doc)
+    fixed = store.record_answer(ask, "No; the closest passages: Either party may terminate [1].", other)
+    down = store.record_answer("Does the contract have an audit clause?", "No.", doc)
+    store.add_rating(up, "up")
+    store.add_edit(fixed, "Yes. Hosting Provider shall carry general liability insurance of $1,000,000 [1].")
+    store.add_rating(down, "down")  # wrong, but which verdict is right it does not say
+    store.add_rating(store.record_answer(Q, "Five years [1].", CONTEXT), "up")  # not a yes/no question
+    rows = feedback_dataset(store, "verdicts")
+    assert rows == [
+        {"id": f"answer-{up}", "question": ask, "answer": "Yes", "label": "Yes", "document": "docs/supply.txt",
+         "contexts": ["The Supplier shall maintain product liability insurance."]},
+        {"id": f"answer-{fixed}", "question": ask, "answer": "Yes", "label": "Yes", "document": "docs/hosting.txt",
+         "contexts": ["Hosting Provider shall carry general liability insurance of $1,000,000."]}]
+    store.add_edit(up, "No")  # a later correction wins, and a No quotes nothing
+    assert feedback_dataset(store, "verdicts")[-1] | {"id": ""} == {
+        "id": "", "question": ask, "answer": "No", "label": "No", "document": "docs/supply.txt", "contexts": []}

@@ -120,3 +120,29 @@ def test_missing_questions_and_broken_models_get_clear_errors(trained, tmp_path)
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="not a verdict model"):
         ask(root, INSURANCE, str(tmp_path / "empty"))
+
+
+def test_reviewed_answers_export_as_verdict_labels_and_train(trained, tmp_path):
+    """The loop a reviewer drives: answers corrected (or rated up) in the web app -> `feedback export --format
+    verdicts` -> `tune verdicts`."""
+    from ragtune import Project
+
+    root, _ = trained
+    proj = Project(root)
+    clause = " ".join(INSURANCE["contexts"][0].split())
+    for row, correction in ((INSURANCE, f"Yes. {clause}"), (ESCROW, "No")):
+        answer = proj.ask(INSURANCE["question"], filters={"source": f"*{glob_escape(row['document'])}"},
+                          record=True)
+        proj.feedback.add_edit(answer.answer_id, correction)
+    proj.close()
+    labels = tmp_path / "reviewed.jsonl"
+    result = CliRunner().invoke(app, ["feedback", "export", "-p", str(root), "--format", "verdicts", "-o",
+                                      str(labels), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["rows"] == 2, result.output
+    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines()]
+    assert [(Path(r["document"]).name, r["label"], r["contexts"]) for r in rows] == [
+        (INSURANCE["document"], "Yes", [clause]), (ESCROW["document"], "No", [])]
+    result = CliRunner().invoke(app, ["tune", "verdicts", "-p", str(root), "--questions", str(labels), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["data"] | {"passages": 0} == {
+        "questions": 1, "documents": 2, "passages": 0, "labels": 2, "yes": 1, "no": 1}

@@ -121,7 +121,8 @@ def _since(value: str | None) -> datetime | None:
 
 @sub.command("export")
 @handle_errors
-def export(format_: Annotated[Literal["sft", "dpo", "kto"], typer.Option("--format", "-f", help="Dataset format.")],
+def export(format_: Annotated[Literal["sft", "dpo", "kto", "verdicts"],
+                              typer.Option("--format", "-f", help="Dataset format.")],
            out_file: Annotated[Path, typer.Option("--out", "-o", help="Output JSONL file.")],
            since: Annotated[str | None, typer.Option(help="Only feedback given at or after this ISO time "
                                                      "(local time unless it has a zone).")] = None,
@@ -132,7 +133,8 @@ def export(format_: Annotated[Literal["sft", "dpo", "kto"], typer.Option("--form
            with_context: Annotated[bool, typer.Option("--with-context", help="Prompts include the retrieved "
                                                       "passages the answer was generated from.")] = False,
            project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Export training data: sft (chat messages), dpo (prompt/chosen/rejected) or kto (prompt/completion/label)."""
+    """Export training data: sft (chat messages), dpo (prompt/chosen/rejected), kto (prompt/completion/label) or
+    verdicts (reviewed yes/no questions for `ragtune tune verdicts`)."""
     from ragtune.datasets.exports import export_feedback
 
     report = export_feedback(_store(project), format_, out_file, since=_since(since), after_id=after_id,

@@ -7,6 +7,12 @@
   answer rated up over every answer rated down or edited.
 - ``kto``: ``{"prompt": [user], "completion": [assistant], "label": bool}``: answers rated up are true, rated
   down false; an edit gives its correction true and the original false.
+- ``verdicts``: the labelled questions ``ragtune tune verdicts`` learns from, ``{"id", "question", "answer",
+  "label": "Yes" | "No", "document", "contexts"}``, from yes/no questions whose answer was rated up (its own
+  verdict) or corrected (the verdict the correction leads with). ``document`` is the source of the answer's first
+  passage; ``contexts`` (for Yes) are the quoted sentences of the correction, or of the answer when the
+  correction quotes nothing. A rating down says the answer was wrong, not which verdict is right, so it is not
+  used. The latest feedback on a (question, document) wins.
 
 The prompt is the user's question. With ``with_context`` it is the grounded prompt the answer was generated
 from (system instruction plus its retrieved passages; for a pair, those of the chosen answer). Only feedback
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from datetime import datetime
 from itertools import combinations
@@ -26,9 +33,11 @@ from typing import Any, Literal
 from ragtune.errors import InputError
 from ragtune.feedback.records import Feedback, Source, StoredAnswer, normalize_question
 from ragtune.feedback.store import FeedbackStore
+from ragtune.generation.answer_forms import parse_yes_no
+from ragtune.text import YES_NO_QUESTION
 
-Format = Literal["sft", "dpo", "kto"]
-FORMATS: tuple[str, ...] = ("sft", "dpo", "kto")
+Format = Literal["sft", "dpo", "kto", "verdicts"]
+FORMATS: tuple[str, ...] = ("sft", "dpo", "kto", "verdicts")
 
 
 def feedback_dataset(store: FeedbackStore, format: Format, since: datetime | None = None,
@@ -76,6 +85,8 @@ def _rows(store: FeedbackStore, format: Format, window: list[Feedback], with_con
         return _prompt(a, with_context)
 
     rows: list[dict] = []
+    if format == "verdicts":
+        return _verdict_rows(answers, window)
     if format == "sft":
         for a in dict.fromkeys([*good, *edits]):
             rows.append({"messages": [*prompt(answers[a]), _assistant(edits.get(a, answers[a].answer))]})
@@ -105,6 +116,37 @@ def _rows(store: FeedbackStore, format: Format, window: list[Feedback], with_con
         rows = [{"prompt": prompt(ans), "chosen": [_assistant(c)], "rejected": [_assistant(r)]}
                 for ans, c, r in pairs if c.strip() != r.strip()]
     return _unique(rows)
+
+
+_LEAD = re.compile(r"^\W*(?:yes|no)\b[\s.,;:!-]*(?:the closest passages:\s*)?", re.IGNORECASE)
+_MARKER = re.compile(r"\s*\[\d{1,2}\]")
+
+
+def _quoted(text: str) -> list[str]:
+    """The sentences a yes/no answer quotes after its verdict, without citation markers (none under 5 words)."""
+    rest = _MARKER.sub("", _LEAD.sub("", text.strip(), count=1)).strip()
+    return [rest] if len(rest.split()) >= 5 else []
+
+
+def _verdict_rows(answers: dict[int, StoredAnswer], window: list[Feedback]) -> list[dict]:
+    latest: dict[tuple[str, str], dict] = {}
+    for fb in window:
+        if fb.kind not in ("rating", "edit") or (fb.kind == "rating" and fb.rating != "up"):
+            continue
+        ans = answers[fb.answer_id]
+        source = next((c.source for c in ans.context if c.source), None)
+        if source is None or not YES_NO_QUESTION.match(" ".join(ans.question.lower().split())):
+            continue
+        text = fb.edited_answer if fb.kind == "edit" else ans.answer
+        said = parse_yes_no(text)
+        if said is None:
+            continue
+        contexts = (_quoted(text) or (_quoted(ans.answer) if parse_yes_no(ans.answer) else [])) if said else []
+        key = (normalize_question(ans.question), source)
+        latest.pop(key, None)  # keep feedback order, the latest last
+        latest[key] = {"id": f"answer-{ans.id}", "question": ans.question, "answer": "Yes" if said else "No",
+                       "label": "Yes" if said else "No", "document": source, "contexts": contexts}
+    return list(latest.values())
 
 
 def _prompt(answer: StoredAnswer, with_context: bool) -> list[dict]:
