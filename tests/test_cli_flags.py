@@ -23,6 +23,7 @@ from ragtune.training.config import (
     LoopConfig,
     RerankerTuneConfig,
     SFTConfig,
+    VerdictTuneConfig,
 )
 
 SECTIONS = [
@@ -32,6 +33,7 @@ SECTIONS = [
     (("tune", "loop"), LoopConfig, "training.loop"),
     (("tune", "embedder"), EmbedderTuneConfig, "training.embedder"),
     (("tune", "reranker"), RerankerTuneConfig, "training.reranker"),
+    (("tune", "verdicts"), VerdictTuneConfig, "training.verdicts"),
     (("tune", "judge"), JudgeConfig, "bench.judge"),
     (("data", "synth"), SynthConfig, "datasets.synth"),
     (("bench",), BenchConfig, "bench"),
