@@ -24,16 +24,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def auc(scores: np.ndarray, yes: np.ndarray) -> float:
-    pos, neg = scores[yes][:, None], scores[~yes][None, :]
-    return float(np.mean(pos > neg) + 0.5 * np.mean(pos == neg))
-
-
-def balanced_accuracy(said_yes: np.ndarray, yes: np.ndarray) -> float:
-    return float((said_yes[yes].mean() + (~said_yes[~yes]).mean()) / 2)
-
-
 def best_threshold(scores: np.ndarray, yes: np.ndarray) -> float:
+    from ragtune.training.verdicts import balanced_accuracy
+
     return max(np.unique(scores), key=lambda t: balanced_accuracy(scores >= t, yes))
 
 
@@ -41,6 +34,7 @@ def main() -> None:
     from ragtune.config import EmbedderConfig
     from ragtune.documents.chunkers.base import sentences
     from ragtune.index.embedder import Embedder
+    from ragtune.training.verdicts import auc, balanced_accuracy
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "cuad_dev")

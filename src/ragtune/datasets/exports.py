@@ -34,6 +34,7 @@ from ragtune.errors import InputError
 from ragtune.feedback.records import Feedback, Source, StoredAnswer, normalize_question
 from ragtune.feedback.store import FeedbackStore
 from ragtune.generation.answer_forms import parse_yes_no
+from ragtune.generation.citations import strip_markers
 from ragtune.text import YES_NO_QUESTION
 
 Format = Literal["sft", "dpo", "kto", "verdicts"]
@@ -119,12 +120,11 @@ def _rows(store: FeedbackStore, format: Format, window: list[Feedback], with_con
 
 
 _LEAD = re.compile(r"^\W*(?:yes|no)\b[\s.,;:!-]*(?:the closest passages:\s*)?", re.IGNORECASE)
-_MARKER = re.compile(r"\s*\[\d{1,2}\]")
 
 
 def _quoted(text: str) -> list[str]:
     """The sentences a yes/no answer quotes after its verdict, without citation markers (none under 5 words)."""
-    rest = _MARKER.sub("", _LEAD.sub("", text.strip(), count=1)).strip()
+    rest = strip_markers(_LEAD.sub("", text.strip(), count=1)).strip()
     return [rest] if len(rest.split()) >= 5 else []
 
 

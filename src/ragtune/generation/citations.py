@@ -54,5 +54,10 @@ def extract_citations(answer: str, chunks: Sequence[Chunk]) -> list[Citation]:
     return [Citation(n, chunks[n - 1].doc_source, chunks[n - 1].page, chunks[n - 1].id) for n in seen]
 
 
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` citation markers (and the space before each)."""
+    return re.sub(r"\s*" + _MARKER.pattern, "", text)
+
+
 def strip_invalid_markers(answer: str, n_chunks: int) -> str:
     return _MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_chunks else "", answer)

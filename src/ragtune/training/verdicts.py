@@ -97,6 +97,7 @@ def load_labels(path: Path, store: Store) -> LabelledPassages:
                 "; rows need a `document` and a `label` (or `answer`) of Yes or No")
         raise InputError(f"{path}: no row to train a verdict on ({len(rows)} rows{hint})")
     names = sorted({q.document for q, _ in labelled})
+    index = {name: d for d, name in enumerate(names)}
     texts, owner = [], []
     for d, name in enumerate(names):
         chunks = store.chunks(documents[name])
@@ -113,7 +114,7 @@ def load_labels(path: Path, store: Store) -> LabelledPassages:
             questions.append(q.question)
             answers.append({})
             clauses.append({})
-        d = names.index(q.document)
+        d = index[q.document]
         answers[k][d] = said
         mine = doc_of == d
         if not said:
@@ -158,13 +159,15 @@ def fit(data: LabelledPassages, docs: set[int], cfg: VerdictTuneConfig, threshol
 
 def document_scores(model: VerdictModel, data: LabelledPassages, docs: set[int]) -> dict[tuple[int, int], float]:
     """(question, document) -> the document's best passage score, for the labelled pairs of ``docs``."""
-    features = model.features(data.texts)
+    use = np.isin(data.documents, sorted(docs))
+    owner = data.documents[use]
+    features = model.features([t for t, u in zip(data.texts, use, strict=True) if u])
     out = {}
     for k in range(len(data.questions)):
         scores = np.asarray(features @ model.weights[k]).ravel() + model.intercepts[k]
         for d in data.answers[k]:
             if d in docs:
-                out[k, d] = float(scores[data.documents == d].max())
+                out[k, d] = float(scores[owner == d].max())
     return out
 
 
