@@ -317,6 +317,46 @@ def test_ask_records_the_answer_shown(project):
     assert stored.model and stored.details["usage"] == data["usage"]
 
 
+def test_ask_answers_the_citation_check_flags_enter_the_review_queue(new_project, tmp_path):
+    """`ragtune ask` records through the same function as the server: with the citation check and its unsupported
+    sentences, so the review queue shows a flagged CLI answer and not a supported one."""
+    from conftest import start_server, stop_server
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "fees.txt").write_text("Late payments.\n\nA late fee of $50 is charged for each day a payment is "
+                                   "overdue. Payments are made by bank transfer to the account named on the "
+                                   "invoice.\n", encoding="utf-8")
+    (docs / "deliveries.txt").write_text("Deliveries.\n\nThe supplier delivers the goods to the buyer's warehouse "
+                                         "in the port of Riga, packed on wooden pallets.\n", encoding="utf-8")
+    new_project.ingest([docs])
+    new_project.close()
+
+    def ask(question: str) -> dict:
+        result = CliRunner().invoke(app, ["ask", question, "-p", str(new_project.root), "--strategy", "extract",
+                                          "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    # the value read from the clause ("$50") has no word to check and little in common with the passage
+    flagged = ask("What is the late fee?")
+    supported = ask("How does the supplier deliver the goods?")
+    assert [c["supported"] for c in flagged["citation_check"]].count(False) == 1
+    assert supported["citation_check"] and all(c["supported"] for c in supported["citation_check"])
+    stored = new_project.feedback.answer(flagged["answer_id"])
+    assert stored.details["unsupported"] == ["$50."] and stored.details["citation_check"] == flagged["citation_check"]
+    new_project.close()
+
+    served = start_server(new_project.root)
+    try:
+        with served.client() as http:
+            items = {i["answer_id"]: i for i in http.get("/api/review").json()["items"]}
+    finally:
+        stop_server(served)
+    assert set(items) == {flagged["answer_id"]}
+    assert items[flagged["answer_id"]]["flags"] == ["citation check: 1 unsupported sentence(s)"]
+
+
 def test_verdicts_export_takes_reviewed_yes_no_answers(store):
     from ragtune.datasets.exports import feedback_dataset
 

@@ -421,10 +421,11 @@ class Project:
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
             on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,
-            model: str | None = None, strategy: str | None = None):
+            model: str | None = None, strategy: str | None = None, details: dict[str, Any] | None = None):
         """Retrieve with a pipeline, answer with a strategy (default ``answer.strategy``), cite and check the
-        chunks it uses. ``record`` stores the answer in the feedback store and sets its ``answer_id``;
-        ``model`` picks a fine-tuned version (see ``llm_for``)."""
+        chunks it uses. ``record`` stores the answer in the feedback store (with ``details`` of the request) and
+        sets its ``answer_id``; ``model`` picks a fine-tuned version (see ``llm_for``)."""
+        from ragtune.feedback.answers import record_shown
         from ragtune.generation.answer import CitedAnswerer
 
         if not question.strip():
@@ -436,10 +437,8 @@ class Project:
         answer = answerer.answer(question, top_k, filters, on_token)
         if record:
             version = None if model in (None, "base") else self.registry.get(model).id
-            answer.answer_id = self.feedback.record_answer(
-                question, answer.answer, answer.chunks, model=version or answer.model or self.config.llm.model,
-                pipeline=answer.pipeline, details={"usage": answer.usage, "cost_usd": answer.cost_usd,
-                                                   "latency_s": answer.latency_s, "answered": answer.answered})
+            answer.answer_id = record_shown(self.feedback, answer, version or answer.model or self.config.llm.model,
+                                            details)
         return answer
 
     def evaluate_retrieval(self, data: str | Path, pipelines: list[str], **options):

@@ -1,5 +1,6 @@
 """Text helpers shared by every layer: the one sentence splitter (``SentenceRule`` options, ``sentence_pattern``,
-``split_sentences``), the content words of a text (what overlap checks compare) and what a yes/no question
+``split_sentences``), the content words of a text (``WordRule``, ``content_words``: what overlap checks compare),
+the citation grammar of answers (the ``[n]`` markers, the sentences that carry them) and what a yes/no question
 looks like (``YES_NO_QUESTION``).
 
 Each place that cuts text into sentences names its rule here; the rules differ where the text differs (chunked
@@ -8,16 +9,10 @@ documents, QA pairs, model answers, claims), and each reproduces the boundaries 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
-
-_WORD = re.compile(r"[A-Za-z0-9]{3,}")
-_STOP = frozenset(
-    "the and for that this with are was were from have has had not but shall will which any its into such "
-    "other than then there their them they what when who how under upon each all may been being".split()
-)
-
 
 # CUAD's templates prefix some yes/no questions with "What is" ("What is is there an exclusive dealing ...?").
 YES_NO_QUESTION = re.compile(r"^(?:what is\s+)?(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|"
@@ -25,9 +20,29 @@ YES_NO_QUESTION = re.compile(r"^(?:what is\s+)?(?:does|do|did|is|are|was|were|ha
 """A lower-cased question that asks for a yes or a no: it opens with an auxiliary verb."""
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of three or more letters or digits, without common function words."""
-    return {w.lower() for w in _WORD.findall(text)} - _STOP
+@dataclass(frozen=True)
+class WordRule:
+    """What a content word is: ``pattern`` finds the words (then lower-cased), ``stop``: the function words left
+    out, ``min_letters``: words of letters shorter than this are left out too (numbers are kept)."""
+
+    pattern: str
+    stop: frozenset[str]
+    min_letters: int = 1
+
+
+# Words of three or more letters or digits without common function words: what the overlap checks of answers,
+# citations, retrieval and the graph compare. The QA-pair rule (datasets) is ``ragtune.datasets.text.QA_WORDS``.
+OVERLAP_WORDS = WordRule(r"[A-Za-z0-9]{3,}", frozenset(
+    "the and for that this with are was were from have has had not but shall will which any its into such "
+    "other than then there their them they what when who how under upon each all may been being".split()))
+
+
+def content_words(text: str, rule: WordRule = OVERLAP_WORDS) -> set[str]:
+    """The lower-cased content words of ``text`` by ``rule``."""
+    words = {w.lower() for w in re.findall(rule.pattern, text)} - rule.stop
+    if rule.min_letters > 1:
+        words = {w for w in words if len(w) >= rule.min_letters or not w.isalpha()}
+    return words
 
 
 @dataclass(frozen=True)
@@ -75,3 +90,53 @@ def split_sentences(text: str, rule: SentenceRule) -> list[str]:
     """``text`` cut at every boundary of ``rule`` (the pieces as ``re.split`` gives them, not stripped)."""
     return sentence_pattern(rule).split(text)
 
+
+
+# The citation grammar: an answer cites passage n of its prompt (1 to 99) with a marker ``[n]`` in the sentence the
+# passage supports. Whatever writes, reads, renumbers or removes markers does it with these.
+MARKER = re.compile(r"\[(\d{1,2})\]")
+"""A citation marker; group 1 is the passage number."""
+_SPACED_MARKER = re.compile(r"\s*" + MARKER.pattern)
+
+
+def marker_numbers(text: str) -> list[int]:
+    """The passage numbers of the markers in ``text``, in order (repeats kept)."""
+    return [int(n) for n in MARKER.findall(text)]
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its markers (and the space before each)."""
+    return _SPACED_MARKER.sub("", text)
+
+
+def map_markers(text: str, number: Callable[[int], int | None]) -> str:
+    """Each marker ``[n]`` of ``text`` replaced by ``[number(n)]``, or removed where that is None."""
+    def replace(m: re.Match[str]) -> str:
+        new = number(int(m.group(1)))
+        return "" if new is None else f"[{new}]"
+
+    return MARKER.sub(replace, text)
+
+
+def insert_marker(sentence: str, n: int) -> str:
+    """``[n]`` at the end of ``sentence``, before its final punctuation."""
+    stripped = sentence.rstrip()
+    if stripped and stripped[-1] in ".!?":
+        return f"{stripped[:-1]} [{n}]{stripped[-1]}"
+    return f"{stripped} [{n}]"
+
+
+def split_at_markers(text: str) -> list[str | int]:
+    """``text`` as its pieces of text and, between them, the passage numbers of its markers."""
+    pieces = MARKER.split(text)  # text, number, text, number, ..., text
+    return [int(p) if i % 2 else p for i, p in enumerate(pieces) if p]
+
+
+def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
+    """The sentences of an answer (``CITED_SENTENCES``) that carry markers, each as (the sentence without its
+    markers, white space folded; the passage numbers of its markers, in order)."""
+    out = []
+    for sentence in split_sentences(answer, CITED_SENTENCES):
+        if numbers := marker_numbers(sentence):
+            out.append((" ".join(strip_markers(sentence).split()), numbers))
+    return out

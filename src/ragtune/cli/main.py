@@ -129,9 +129,8 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
         out.print(f"  [{c.n}] {c.source}{page}  ({c.chunk_id})", highlight=False, markup=False)
     for w in answer.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
-    unsupported = [c["sentence"] for c in answer.citation_check if not c["supported"]]
-    if unsupported:
-        err.print(f"[yellow]{len(unsupported)} cited sentence(s) not supported by their passages[/]")
+    if answer.unsupported:
+        err.print(f"[yellow]{len(answer.unsupported)} cited sentence(s) not supported by their passages[/]")
     u = answer.usage
     err.print(f"[dim]{u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens, "
               f"{answer.latency_s:.2f} s, ${answer.cost_usd:.6f}[/]")

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ragtune.datasets.text import content_words
+from ragtune.datasets.text import QA_WORDS
 from ragtune.documents.models import Chunk
 from ragtune.errors import InputError
+from ragtune.text import content_words
 
 if TYPE_CHECKING:
     from ragtune.llm import LLM
@@ -57,7 +58,7 @@ class ChunkPool:
 
     @cached_property
     def idf(self) -> dict[str, float]:
-        df = Counter(w for c in self.chunks for w in set(content_words(c.text)))
+        df = Counter(w for c in self.chunks for w in content_words(c.text, QA_WORDS))
         return {w: math.log(len(self.chunks) / n) for w, n in df.items()}
 
     @cached_property

@@ -34,8 +34,7 @@ from ragtune.errors import InputError
 from ragtune.feedback.records import Feedback, Source, StoredAnswer, normalize_question
 from ragtune.feedback.store import FeedbackStore
 from ragtune.generation.answer_forms import parse_yes_no
-from ragtune.generation.citations import strip_markers
-from ragtune.text import YES_NO_QUESTION
+from ragtune.text import YES_NO_QUESTION, strip_markers
 
 Format = Literal["sft", "dpo", "kto", "verdicts"]
 FORMATS: tuple[str, ...] = ("sft", "dpo", "kto", "verdicts")

@@ -13,9 +13,10 @@ from ragtune.datasets.config import RaterConfig
 from ragtune.datasets.context import SynthContext
 from ragtune.datasets.generators.base import Draft
 from ragtune.datasets.qa import Rating
-from ragtune.datasets.text import clip, content_words, longest_copied_run, sentences, stems, support, words
+from ragtune.datasets.text import QA_WORDS, clip, longest_copied_run, sentences, stems, support, words
 from ragtune.errors import ModelError
 from ragtune.generation.prompts import NO_ANSWER
+from ragtune.text import content_words
 
 ANSWER_PROBLEMS = frozenset({"answer_empty", "answer_too_long", "answer_in_question", "answer_not_supported"})
 JUDGE_SYSTEM = ("You check answers against a text. Reply with one word: Yes if the text supports the answer to "
@@ -123,7 +124,8 @@ class Rater:
                 if not own or not foreign:
                     continue
                 fact = rng.choice(own)
-                question = f"What does the text say about {max(content_words(fact), key=len)}?"
+                named = content_words(fact, QA_WORDS)
+                question = f"What does the text say about {max((w for w in words(fact) if w in named), key=len)}?"
                 correct += self.judge(chunk.text, question, fact) is True
                 correct += self.judge(chunk.text, question, rng.choice(foreign)) is False
                 total += 2

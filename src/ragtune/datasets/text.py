@@ -1,34 +1,31 @@
-"""Word-level helpers for building and checking QA pairs: sentences, content words, overlap."""
+"""Word-level helpers for building and checking QA pairs: sentences, the QA content-word rule, overlap."""
 
 from __future__ import annotations
 
 import re
 
-from ragtune.text import QA_SENTENCES, split_sentences
+from ragtune.text import QA_SENTENCES, WordRule, content_words, split_sentences
 
-_WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
+_WORD = r"[A-Za-z]+|\d+(?:[.,]\d+)*"
 _ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Inc|Ltd|Co|Corp|No|St|Jr|Sr|vs|e\.g|i\.e|U\.S)\.$")
-STOPWORDS = frozenset(
+QA_WORDS = WordRule(_WORD, frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being this that these those "
     "it its into such other than then there their them they what which who whom whose when where why how do does did "
     "not no shall will would should can could may might must has have had any all each per under upon about also "
     "so only more most same own both either neither between after before during hereof herein hereto thereof "
-    "hereunder thereunder say says said according mean means meaning happens happen".split()
-)
+    "hereunder thereunder say says said according mean means meaning happens happen".split()), min_letters=2)
+"""Content words of QA pairs: words of letters (two or more) and numbers (``12,000``), without a wider set of
+function words than the overlap checks use."""
 
 
 def words(text: str) -> list[str]:
     """Lower-cased words and numbers (``$12,000`` -> ``12,000``)."""
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return [w.lower() for w in re.findall(_WORD, text)]
 
 
 def stems(text: str) -> set[str]:
     """Content words cut to six letters (a cheap stemmer: ``terminate``/``termination`` -> ``termin``)."""
-    return {w[:6] if w.isalpha() else w for w in content_words(text)}
+    return {w[:6] if w.isalpha() else w for w in content_words(text, QA_WORDS)}
 
 
 def support(text: str, evidence: str) -> float:

@@ -3,7 +3,6 @@ Decomposed questions are answered sub-question by sub-question, then synthesised
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from ragtune.generation.strategies import AnswerStrategy
 from ragtune.llm import LLM, OnToken
 from ragtune.retrieval.hybrid import Hit
 from ragtune.retrieval.pipeline import Pipeline, QueryContext, trace_dicts
+from ragtune.text import map_markers
 
 if TYPE_CHECKING:
     from ragtune.config import Price
@@ -46,6 +46,11 @@ class Answer:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def unsupported(self) -> list[str]:
+        """The cited sentences the citation check found unsupported by their passages."""
+        return [c["sentence"] for c in self.citation_check if not c["supported"]]
 
 
 def chunk_record(hit: Hit) -> dict:
@@ -136,7 +141,7 @@ class CitedAnswerer:
         sub_answers = []
         for sub, raw, shits in parts:
             text, cites = self._finish(raw, shits) if not is_refusal(raw) else (NO_ANSWER, [])
-            text = _renumber(text, {c.n: index[c.chunk_id] for c in cites})
+            text = map_markers(text, {c.n: index[c.chunk_id] for c in cites}.get)  # cites: all of text's markers
             sub_answers.append({"question": sub, "answer": text, "answered": not is_refusal(raw),
                                 "chunk_ids": [h.chunk.id for h in shits]})
         return hits, sub_answers
@@ -147,5 +152,3 @@ class CitedAnswerer:
                              t.llm_seconds) for t in ctx.trace)
 
 
-def _renumber(text: str, mapping: dict[int, int]) -> str:
-    return re.sub(r"\[(\d{1,2})\]", lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)

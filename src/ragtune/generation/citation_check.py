@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragtune.documents.models import Chunk
-from ragtune.text import CITED_SENTENCES, content_words, split_sentences
-
-_MARKER = re.compile(r"\[(\d{1,2})\]")
+from ragtune.text import cited_sentences, content_words
 
 
 @dataclass
@@ -25,18 +22,14 @@ def check_citations(answer: str, chunks: Sequence[Chunk], embedder, min_overlap:
     """For each sentence with [n] markers: the best support among its cited passages, as the share of
     its content words found in the passage, or the embedding cosine when that is higher. A sentence is
     supported when either clears its threshold."""
-    cited_sentences = []
-    for sentence in split_sentences(answer, CITED_SENTENCES):
-        cited = sorted({int(n) for n in _MARKER.findall(sentence) if 1 <= int(n) <= len(chunks)})
-        if cited:
-            cited_sentences.append((_MARKER.sub("", sentence).strip(), cited))
-    if not cited_sentences:
+    checked = [(sentence, cited) for sentence, numbers in cited_sentences(answer)
+               if (cited := sorted({n for n in numbers if 1 <= n <= len(chunks)}))]
+    if not checked:
         return []
-    texts = [s for s, _ in cited_sentences]
-    s_vecs = embedder.embed(texts)
+    s_vecs = embedder.embed([s for s, _ in checked])
     c_vecs = embedder.embed([c.text for c in chunks])
     out = []
-    for (sentence, cited), vec in zip(cited_sentences, s_vecs, strict=True):
+    for (sentence, cited), vec in zip(checked, s_vecs, strict=True):
         words = content_words(sentence)
         best_overlap = max((len(words & content_words(chunks[n - 1].text)) / len(words) if words else 0.0)
                            for n in cited)

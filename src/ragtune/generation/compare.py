@@ -9,7 +9,6 @@ sentences they could not point to."""
 from __future__ import annotations
 
 import fnmatch
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -20,14 +19,7 @@ from ragtune.documents.models import Chunk
 from ragtune.errors import InputError
 from ragtune.generation.answer import chunk_record, is_refusal, relevance
 from ragtune.generation.citation_check import check_citations
-from ragtune.generation.citations import (
-    Citation,
-    attribute,
-    content_words,
-    extract_citations,
-    insert_marker,
-    strip_invalid_markers,
-)
+from ragtune.generation.citations import Citation, attribute, extract_citations, strip_invalid_markers
 from ragtune.generation.pricing import call_cost
 from ragtune.generation.prompts import grounded_messages
 from ragtune.generation.strategies import AnswerStrategy
@@ -35,6 +27,7 @@ from ragtune.generation.strategies.generate import Generate
 from ragtune.generation.strategies.selection import quote
 from ragtune.index.store import glob_escape
 from ragtune.retrieval.pipeline import QueryContext, StageTrace, generate_traced
+from ragtune.text import MARKER, content_words, insert_marker, strip_markers
 
 if TYPE_CHECKING:
     from ragtune.config import Price
@@ -51,7 +44,6 @@ REDUCE_SYSTEM = ("You compare documents using only the numbered summaries. Cite 
                  "their numbers in square brackets, like [1] or [2][3].")
 REDUCE_USER = ("Aspect: {aspect}\n\nSummaries:\n{summaries}\n\nIn three to five sentences, compare the documents on "
                "this aspect: what they have in common and how they differ.\nComparison:")
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 DEGRADED = ("extractive", "not_found")  # row methods flagged to the reader
 
 
@@ -164,7 +156,7 @@ def key_terms(aspect: str, chunks: list[Chunk]) -> list[str]:
 def cited_sentence(chunk: Chunk, summary: str, aspect: str, limit: int = 300) -> str:
     """The sentence of ``chunk`` a citation in ``summary`` points to: one the summary quotes, else one naming
     the aspect, else the one sharing most content words with the summary."""
-    said = " ".join(re.sub(r"\s*\[\d{1,2}\]", "", summary).split())
+    said = " ".join(strip_markers(summary).split())
     words, stems = content_words(said), _stems(aspect)
     best = max(_sentence_texts(chunk.text) or [" ".join(chunk.text.split())], key=lambda s: (
         s.rstrip(".") in said, any(st in s.lower() for st in stems), len(words & content_words(s))))
@@ -262,7 +254,7 @@ class DocumentComparer:
             text = quote(selected) or insert_marker(" ".join(chunks[0].text.split())[:300], 1)
             method, citations = "extractive", extract_citations(text, chunks)
         checked = check_citations(text, chunks, self.embedder)
-        uncited = [s for s in _sentence_texts(text) if not _MARKER.search(s)]
+        uncited = [s for s in _sentence_texts(text) if not MARKER.search(s)]
         return DocumentRow(n, source, title, text, method, citations, key_terms(aspect, chunks), records,
                            [cited_sentence(chunks[c.n - 1], text, aspect) for c in citations], uncited,
                            [c.sentence for c in checked if not c.supported])
@@ -272,7 +264,7 @@ class DocumentComparer:
         (and when the LLM writes none) a template that states nothing but the rows' key terms: a small model's
         free-form comparison of quoted clauses adds claims they do not make."""
         found = [r for r in rows if r.method != "not_found"]
-        summaries = "\n".join(f"[{r.n}] {r.title}: {_MARKER.sub('', r.summary).strip()}" for r in rows)
+        summaries = "\n".join(f"[{r.n}] {r.title}: {strip_markers(r.summary).strip()}" for r in rows)
         text = ""
         if len(found) >= 2 and isinstance(self.strategy, Generate):
             text = self._generate([{"role": "system", "content": REDUCE_SYSTEM},

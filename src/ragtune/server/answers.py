@@ -3,22 +3,18 @@ citation records both show. Runs on the generation worker thread (``answer``) or
 
 from __future__ import annotations
 
-import re
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import InputError
+from ragtune.text import CITED_SENTENCES, cited_sentences, content_words, split_sentences
 
 if TYPE_CHECKING:
     from ragtune.generation.answer import Answer
     from ragtune.project import Project
 
 DEFAULT = "ragtune"  # the model id of the default pipeline with the served model
-_MARKER = re.compile(r"\[(\d{1,2})\]")
-_SPACED_MARKER = re.compile(r"\s*\[\d{1,2}\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"])")
-_WORD = re.compile(r"[A-Za-z0-9]{3,}")
 
 
 class UnknownTarget(InputError):
@@ -93,17 +89,8 @@ def answer(project: Project, question: str, target: Target, strategy: str | None
            details: dict | None = None) -> Answer:
     """Retrieve, answer, check citations and record the answer (``answer.answer_id``); details of the request
     (``via``, a blind comparison's side, ...) are stored with it. Runs on the generation worker."""
-    model = target.model or served_model(project)
-    result = project.ask(question, on_token=on_token, pipeline=target.pipeline, model=model, strategy=strategy)
-    version = None if model in (None, "base") else project.registry.get(model).id
-    unsupported = [c["sentence"] for c in result.citation_check if not c["supported"]]
-    result.answer_id = project.feedback.record_answer(
-        question, result.answer, result.chunks, model=version or result.model or project.config.llm.model,
-        pipeline=result.pipeline,
-        details={"usage": result.usage, "cost_usd": result.cost_usd, "latency_s": result.latency_s,
-                 "answered": result.answered, "strategy": result.strategy, "citation_check": result.citation_check,
-                 "unsupported": unsupported, **(details or {})})
-    return result
+    return project.ask(question, on_token=on_token, pipeline=target.pipeline,
+                       model=target.model or served_model(project), strategy=strategy, record=True, details=details)
 
 
 def usage(project: Project, result: Answer) -> dict[str, int]:
@@ -118,15 +105,16 @@ def usage(project: Project, result: Answer) -> dict[str, int]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.split(text) if s.strip()]
+    """The sentences of an answer or a passage as the citation check cuts them (``CITED_SENTENCES``)."""
+    return [s for s in split_sentences(text, CITED_SENTENCES) if s.strip()]
 
 
 def citing_sentences(answer_text: str) -> dict[int, list[str]]:
     """For each marker [n] in the answer, the answer's sentences that carry it (markers removed)."""
     found: dict[int, list[str]] = {}
-    for s in sentences(answer_text):
-        for n in {int(m) for m in _MARKER.findall(s)}:
-            found.setdefault(n, []).append(" ".join(_SPACED_MARKER.sub("", s).split()))
+    for sentence, numbers in cited_sentences(answer_text):
+        for n in dict.fromkeys(numbers):
+            found.setdefault(n, []).append(sentence)
     return found
 
 
@@ -137,14 +125,14 @@ def quoted_span(passage: str, quotes: list[str]) -> tuple[int, int] | None:
         q = q.strip().rstrip(".!?;:")
         if len(q) >= 12 and (i := passage.find(q)) >= 0:
             return i, i + len(q)
-    words = {w.lower() for q in quotes for w in _WORD.findall(q)}
+    words = set().union(*map(content_words, quotes))
     if not words:
         return None
     best, best_score, pos = None, 0.0, 0
     for s in sentences(passage):
         start = passage.find(s, pos)
         pos = start + len(s) if start >= 0 else pos
-        score = len(words & {w.lower() for w in _WORD.findall(s)}) / len(words)
+        score = len(words & content_words(s)) / len(words)
         if start >= 0 and score > best_score:
             best, best_score = (start, start + len(s)), score
     return best if best_score >= 0.5 else None

@@ -4,7 +4,6 @@ comparison (sides drawn on the server, names revealed only after the vote is sto
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from typing import Any, Literal
 
@@ -15,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ragtune.server import answers
 from ragtune.server.app import Annotator, AnnotatorPage, State, get_state, parse_body, with_session
+from ragtune.text import split_at_markers, strip_markers
 
 router = APIRouter()
-_MARKER = re.compile(r"(\[\d{1,2}\])")
 
 
 # what the templates show ----------------------------------------------------------------------------------
@@ -29,8 +28,8 @@ def answer_view(answer_id: int | None, question: str, text: str, chunks: list[di
     flagged = {" ".join(s.split()) for s in unsupported}
     sentences = []
     for s in answers.sentences(text):
-        plain = " ".join(_MARKER.sub("", s).split())
-        parts = [("cite", int(p[1:-1])) if _MARKER.fullmatch(p) else ("text", p) for p in _MARKER.split(s) if p]
+        plain = " ".join(strip_markers(s).split())
+        parts = [("cite", p) if isinstance(p, int) else ("text", p) for p in split_at_markers(s)]
         sentences.append({"parts": parts, "unsupported": plain in flagged})
     cited = {c["index"]: c for c in answers.citations(text, chunks)}
     sources = []
@@ -135,7 +134,7 @@ async def ask(request: Request, principal: Annotator):
                 yield _sse(event, data)
             result = job.result
             view = answer_view(result.answer_id, question, result.answer, result.chunks,
-                               [c["sentence"] for c in result.citation_check if not c["supported"]],
+                               result.unsupported,
                                _recorded_model(state, result.answer_id), result.pipeline)
             yield _sse("done", {"answer_id": result.answer_id, "answer": result.answer,
                                 "html": _fragment(state, request, view)})
@@ -234,7 +233,7 @@ async def compare(request: Request, principal: Annotator):
             made = job.result
             for side, result in made.items():
                 view = answer_view(None, question, result.answer, result.chunks,
-                                   [c["sentence"] for c in result.citation_check if not c["supported"]], blind=True)
+                                   result.unsupported, blind=True)
                 yield _sse("done", {"side": side, "answer": result.answer, "html": _fragment(state, request, view)})
             yield _sse("ready", {"comparison_id": cid})
         except Exception as e:

@@ -75,7 +75,7 @@ def _extras(result, project) -> dict[str, Any]:
     return {"answer_id": result.answer_id, "feedback_url": "/v1/feedback", "pipeline": result.pipeline,
             "model": project.feedback.answer(result.answer_id).model,
             "strategy": result.strategy, "answered": result.answered,
-            "unsupported_sentences": [c["sentence"] for c in result.citation_check if not c["supported"]],
+            "unsupported_sentences": result.unsupported,
             "answer": result.answer}
 
 

@@ -6,7 +6,6 @@ only."""
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from ragtune.training.resources import TrainingResources
 
 SPLITS = ("train", "validation", "test")
-_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 def dataset_folder(workdir: Path, name: str) -> Path:
@@ -48,11 +46,6 @@ def read_split(folder: Path, split: str) -> list[dict[str, Any]]:
             raise InputError(f"{path} line {n}: expected an object with non-empty 'question' and 'answer' strings")
         rows.append(row)
     return rows
-
-
-def strip_citations(text: str) -> str:
-    """The answer without ``[n]`` citation markers (for scoring against reference answers)."""
-    return _MARKERS.sub("", text).strip()
 
 
 def supporting_sentence(answer: str, passages: list[tuple[int, Chunk]]) -> tuple[int, str]:

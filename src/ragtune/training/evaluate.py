@@ -15,8 +15,9 @@ from ragtune.config import LLMConfig
 from ragtune.evaluation.metrics import exact_match, rouge_l, token_f1
 from ragtune.generation.profiles import resolve_gguf
 from ragtune.model_registry import ModelVersion, sha256_file
+from ragtune.text import strip_markers
 from ragtune.training.config import SFTConfig
-from ragtune.training.data import PromptBuilder, dataset_folder, read_split, strip_citations
+from ragtune.training.data import PromptBuilder, dataset_folder, read_split
 
 if TYPE_CHECKING:
     from ragtune.llm import LLM
@@ -30,7 +31,7 @@ def score_answers(llm: LLM, builder: PromptBuilder, rows: list[dict[str, Any]], 
     records = []
     for i, row in enumerate(rows, start=1):
         gen = llm.generate(builder.eval_messages(row["question"]))
-        prediction = strip_citations(gen.text)
+        prediction = strip_markers(gen.text).strip()
         records.append({"id": row.get("id"), "question": row["question"], "reference": row["answer"],
                         "prediction": prediction, "completion_tokens": gen.completion_tokens,
                         **{m: round(f(prediction, row["answer"]), 4)

@@ -7,8 +7,9 @@ import re
 
 from ragtune.datasets.config import ExtractiveConfig
 from ragtune.datasets.generators.base import Draft, Dropped, Generator, generators
-from ragtune.datasets.text import clip, content_words, sentences
+from ragtune.datasets.text import QA_WORDS, clip, sentences
 from ragtune.documents.models import Chunk
+from ragtune.text import content_words
 
 _DEFINITION = re.compile(
     r"[\"\u201c]([A-Z][^\"\u201d]{1,60})[\"\u201d]\)?,?\s+(?:shall\s+)?(?:means?|refers? to|shall have the meaning)\b"
@@ -43,9 +44,9 @@ class ExtractiveGenerator(Generator):
         """A rare phrase of the sentence: the two adjacent content words with the highest summed IDF in
         the corpus (else the rarest long word), in their original spelling; words of the section heading
         are skipped."""
-        skip = set(content_words(chunk.metadata.get("section", "")))
+        skip = content_words(chunk.metadata.get("section", ""), QA_WORDS)
         idf = self.ctx.pool.idf
-        content = set(content_words(sentence)) - skip
+        content = content_words(sentence, QA_WORDS) - skip
         tokens = [m for m in re.finditer(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", sentence) if m.group().lower() in content]
         scored = [(idf.get(a.group().lower(), 0.0) + idf.get(b.group().lower(), 0.0), f"{a.group()} {b.group()}")
                   for a, b in zip(tokens, tokens[1:], strict=False) if sentence[a.end():b.start()] == " "]

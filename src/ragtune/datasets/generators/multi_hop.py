@@ -4,8 +4,9 @@ document), combined into a question that needs both."""
 from __future__ import annotations
 
 from ragtune.datasets.generators.base import Draft, Dropped, LLMGenerator, generators, sentences_of
-from ragtune.datasets.text import content_words
+from ragtune.datasets.text import QA_WORDS
 from ragtune.documents.models import Chunk
+from ragtune.text import content_words
 
 
 @generators.register("multi_hop")
@@ -26,8 +27,8 @@ class MultiHopGenerator(LLMGenerator):
         if other is None:
             raise Dropped("no_related_chunk")
         first = self.focus(chunk)
-        shared = set(content_words(first))
-        second = max(sentences_of(other), key=lambda s: len(shared & set(content_words(s))))
+        shared = content_words(first, QA_WORDS)
+        second = max(sentences_of(other), key=lambda s: len(shared & content_words(s, QA_WORDS)))
         pool = self.ctx.pool
         question, answer = self.ask_qa(f"Text 1 ({pool.name(chunk)}): {first}\nText 2 ({pool.name(other)}): {second}")
         return self.make(question, answer, [chunk, other], self.fallback(f"{first} {second}"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,13 +9,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ragtune.registry import Registry
+from ragtune.text import strip_markers
 
 if TYPE_CHECKING:
     from ragtune.evaluation.config import BenchConfig
     from ragtune.index.embedder import Embedder
     from ragtune.llm import LLM
-
-_MARKERS = re.compile(r"\s*\[\d{1,2}\]")
 
 
 @dataclass
@@ -39,7 +37,7 @@ class Sample:
     @property
     def plain_answer(self) -> str:
         """The answer without its [n] citation markers ('' for a refusal)."""
-        return _MARKERS.sub("", self.answer).strip() if self.answered else ""
+        return strip_markers(self.answer).strip() if self.answered else ""
 
 
 class MetricEnv:

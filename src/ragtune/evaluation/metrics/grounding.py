@@ -5,17 +5,14 @@ reproducible, and strict about paraphrase."""
 
 from __future__ import annotations
 
-import re
-
 from ragtune.evaluation.metrics.base import Metric, Sample, metrics
-from ragtune.text import CLAIM_SENTENCES, content_words, split_sentences
+from ragtune.text import CLAIM_SENTENCES, content_words, marker_numbers, split_sentences, strip_markers
 
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 _UNINFORMATIVE = frozenset({"yes"})
 
 
 def words(text: str) -> set[str]:
-    return content_words(_MARKER.sub(" ", text)) - _UNINFORMATIVE
+    return content_words(strip_markers(text)) - _UNINFORMATIVE
 
 
 def claims(text: str) -> list[str]:
@@ -96,8 +93,7 @@ class CitationAccuracy(Metric):
         checked = []
         for sentence in split_sentences(sample.answer, CLAIM_SENTENCES):
             claim = words(sentence)
-            for m in _MARKER.finditer(sentence):
-                n = int(m.group(1))
+            for n in marker_numbers(sentence):
                 ok = 1 <= n <= len(sample.contexts) and supports(words(sample.contexts[n - 1]), claim,
                                                                   self.env.config.support_overlap)
                 checked.append(ok)

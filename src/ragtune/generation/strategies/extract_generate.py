@@ -6,11 +6,10 @@ sentences, is replaced by what ``extract``'s rules read."""
 from __future__ import annotations
 
 from ragtune.generation.answer_forms import AnswerForm, detect_form, parse_dates, parse_durations, parse_yes_no
-from ragtune.generation.citations import insert_marker
 from ragtune.generation.strategies.base import AnswerStrategy, strategies
 from ragtune.generation.strategies.reader import document_answer, short_answer, with_quote
 from ragtune.generation.strategies.selection import Sentence
-from ragtune.text import content_words
+from ragtune.text import content_words, insert_marker
 
 SYSTEM = ("You answer a question about a contract from the numbered sentences quoted from it. Reply with the "
           "answer only, as briefly as possible, using the sentences' own words.")
