@@ -157,3 +157,17 @@ def test_feedback_is_recorded_under_the_callers_name_and_stats_need_an_admin(clo
     assert r.status_code == 403
     assert http.post("/v1/feedback", json={"answer_id": aid, "rating": "up"}).status_code == 200
     assert [f.rater for f in store.feedback()] == ["api-token", "ann"]
+
+
+def test_the_pages_list_what_the_registries_hold(closed_app):
+    from ragtune.datasets.exports import FORMATS
+    from ragtune.generation.strategies import strategies
+    from ragtune.server.deps import seconds
+
+    http = closed_app
+    assert _login(http, "root", "root-pw").status_code == 303
+    chat = http.get("/").text
+    assert all(f'<option value="{s}"' in chat for s in strategies.names())
+    dashboard = http.get("/dashboard").text
+    assert all(f'data-format="{f}"' in dashboard for f in FORMATS) and 'data-format="verdicts"' in dashboard
+    assert (seconds(11.5772), seconds(0.4213), seconds(None)) == ("11.6 s", "0.42 s", "-")
