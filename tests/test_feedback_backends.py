@@ -109,3 +109,32 @@ def test_project_feedback_url(new_project, pg_server):
     project.close()
     with pytest.raises(ConfigError, match="use a sqlite:/// or postgresql:// URL"):
         FeedbackStore("mysql://x@localhost/db")
+
+
+def test_review_and_dashboard_aggregates(url):
+    store = FeedbackStore(url)
+    a = store.record_answer(Q, "Five years [1].", model="v1", pipeline="naive")
+    b = store.record_answer(Q, "Ten years.", model="v2", pipeline="naive", details={"unsupported": ["Ten years."]})
+    c = store.record_answer("Who are the parties?", "Acme and Beta.", model="v1", pipeline="naive")
+    store.add_rating(a, "down", source="ai", judge_model="judge")
+    store.add_preference(a, b, "a", source="ai", judge_model="judge")  # b lost
+    store.add_rating(a, "up", source="ai", judge_model="judge")  # the judge's latest thumbs on a
+    for rater, rating in (("ann", "down"), ("ann", "up"), ("bob", "up"), ("cy", "down")):  # ann changed her mind
+        store.add_rating(a, rating, rater=rater)
+    store.add_rating(c, "up")  # no rater: counts as its own
+    store.add_preference(a, b, "b", rater="ann")
+    store.add_preference(a, b, "tie", rater="bob")
+    lost = "AI judge judge: lost a comparison"
+    assert store.review_flags() == {a: ["AI judge judge: thumbs down"],
+                                    b: [lost, "citation check: 1 unsupported sentence(s)"]}
+    assert store.review_flags(recent_answers=0) == {a: ["AI judge judge: thumbs down"],
+                                                    b: [lost]}
+    reviewers = store.reviewers()
+    assert reviewers[a] == ["ann", "bob", "cy"] and reviewers[c][0].startswith("anonymous-") and b not in reviewers
+    counted = store.vote_agreement()  # latest votes on a: up, up, down
+    assert counted["annotators"] == {("up", "up"): 1, ("down", "up"): 2}
+    assert counted["judge_votes"] == {("up", "up"): 1}
+    assert sorted(store.preference_tally()) == [("v1", "naive", "v2", "naive", "b", 1),
+                                                ("v1", "naive", "v2", "naive", "tie", 1)]
+    assert store.version() == (c, len(store.feedback()))
+    store.close()

@@ -138,3 +138,36 @@ def test_sign_in_roles_and_the_api_token(closed_app):
     token = _page_csrf(http, "/dashboard")
     r = http.post("/api/export", json={"format": "dpo"}, headers={"x-csrf-token": token})
     assert r.status_code == 200 and r.json()["rows"] == 0
+
+
+def test_feedback_is_recorded_under_the_callers_name_and_stats_need_an_admin(closed_app):
+    http = closed_app
+    store = http.app.state.ragtune.project.feedback
+    aid = store.record_answer("What is the term?", "Two years [1].")
+    bearer = {"Authorization": "Bearer t0ken"}
+    r = http.post("/v1/feedback", json={"answer_id": aid, "rating": "up", "rater": "ann"}, headers=bearer)
+    assert r.status_code == 403 and "rater" in r.json()["error"]["message"]
+    r = http.post("/v1/feedback", json={"answer_id": aid, "rating": "down"}, headers=bearer)
+    assert r.status_code == 200
+    assert [(f.rater, f.rating) for f in store.feedback()] == [("api-token", "down")]
+    assert http.get("/api/stats", headers=bearer).status_code == 200
+    assert _login(http, "ann", "ann-pw").status_code == 303
+    assert http.get("/api/stats").status_code == 403  # an annotator does not see the loop's command and log
+    r = http.post("/v1/feedback", json={"answer_id": aid, "rating": "up", "rater": "root"})
+    assert r.status_code == 403
+    assert http.post("/v1/feedback", json={"answer_id": aid, "rating": "up"}).status_code == 200
+    assert [f.rater for f in store.feedback()] == ["api-token", "ann"]
+
+
+def test_the_pages_list_what_the_registries_hold(closed_app):
+    from ragtune.datasets.exports import FORMATS
+    from ragtune.generation.strategies import strategies
+    from ragtune.server.deps import seconds
+
+    http = closed_app
+    assert _login(http, "root", "root-pw").status_code == 303
+    chat = http.get("/").text
+    assert all(f'<option value="{s}"' in chat for s in strategies.names())
+    dashboard = http.get("/dashboard").text
+    assert all(f'data-format="{f}"' in dashboard for f in FORMATS) and 'data-format="verdicts"' in dashboard
+    assert (seconds(11.5772), seconds(0.4213), seconds(None)) == ("11.6 s", "0.42 s", "-")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, create_engine, event, func, insert, inspect, select
+from sqlalchemy import Connection, String, case, cast, create_engine, event, func, insert, inspect, literal, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
@@ -245,6 +245,114 @@ class FeedbackStore:
             by_source[source] += n
         return {"answers": n_answers, "feedback": sum(by_source.values()), "by_kind": dict(by_kind),
                 "by_source": dict(by_source), "last_feedback_id": last}
+
+    def version(self) -> tuple[int, int]:
+        """The newest answer id and feedback id: the store only grows, so a figure computed from the whole store
+        holds while these stay the same."""
+        with self.engine.connect() as conn:
+            return (conn.execute(select(func.coalesce(func.max(answers_table.c.id), 0))).scalar_one(),
+                    conn.execute(select(func.coalesce(func.max(feedback_table.c.id), 0))).scalar_one())
+
+    # aggregates for the review queue and the dashboard (computed in SQL) ---------------------------
+
+    def review_flags(self, recent_answers: int = 5000) -> dict[int, list[str]]:
+        """answer id -> why it waits for people: each AI thumbs down, each AI preference it lost, and (among the
+        ``recent_answers`` newest answers) the sentences the citation check could not support."""
+        f, fa, t = feedback_table, feedback_answers_table, answers_table
+        ai = (f.c.source == "ai")
+        down = (select(fa.c.answer_id, f.c.judge_model, literal("thumbs down").label("what"),
+                       func.count().label("n"), func.min(f.c.id).label("first"))
+                .select_from(f.join(fa, fa.c.feedback_id == f.c.id))
+                .where(ai, f.c.kind == "rating", f.c.rating == "down").group_by(fa.c.answer_id, f.c.judge_model))
+        loser = case((f.c.preferred == "a", 1), else_=0)
+        lost = (select(fa.c.answer_id, f.c.judge_model, literal("lost a comparison").label("what"),
+                       func.count().label("n"), func.min(f.c.id).label("first"))
+                .select_from(f.join(fa, (fa.c.feedback_id == f.c.id) & (fa.c.position == loser)))
+                .where(ai, f.c.kind == "preference", f.c.preferred.in_(["a", "b"]))
+                .group_by(fa.c.answer_id, f.c.judge_model))
+        flags: dict[int, list[str]] = {}
+        with self.engine.connect() as conn:
+            judged = conn.execute(down.union_all(lost).order_by("first")).all()
+            newest = select(t.c.id).order_by(t.c.id.desc()).limit(recent_answers).subquery()
+            oldest = select(func.min(newest.c.id)).scalar_subquery()
+            length = self._json_length(conn, "unsupported")
+            unsupported = conn.execute(select(t.c.id, length).where(t.c.id >= oldest, length > 0)
+                                       .order_by(t.c.id)).all() if recent_answers > 0 else []
+        for aid, judge, what, n, _ in judged:
+            flags.setdefault(aid, []).extend([f"AI judge {judge}: {what}"] * n)
+        for aid, n in unsupported:
+            flags.setdefault(aid, []).append(f"citation check: {n} unsupported sentence(s)")
+        return flags
+
+    def _json_length(self, conn: Connection, key: str):
+        """The length of the list ``answers.details[key]`` in SQL (NULL when absent)."""
+        details = answers_table.c.details
+        if conn.dialect.name == "postgresql":
+            return func.json_array_length(details.op("->")(key))
+        return func.json_array_length(details, f"$.{key}")
+
+    def _latest_human_votes(self):
+        """(answer_id, rater, fid): the latest human thumbs of each rater on each answer (a rating without a rater
+        counts as its own rater)."""
+        f, fa = feedback_table, feedback_answers_table
+        rater = func.coalesce(f.c.rater, literal("anonymous-").concat(cast(f.c.id, String)))
+        return (select(fa.c.answer_id, rater.label("rater"), func.max(f.c.id).label("fid"))
+                .select_from(f.join(fa, fa.c.feedback_id == f.c.id))
+                .where(f.c.kind == "rating", f.c.source == "human")
+                .group_by(fa.c.answer_id, rater).subquery())
+
+    def reviewers(self, answer_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
+        """answer id -> the people who gave it a thumbs (sorted), for all answers or the given ones."""
+        latest = self._latest_human_votes()
+        query = select(latest.c.answer_id, latest.c.rater).order_by(latest.c.answer_id, latest.c.rater)
+        found: dict[int, list[str]] = {}
+        wanted = None if answer_ids is None else set(answer_ids)
+        with self.engine.connect() as conn:
+            for aid, rater in conn.execute(query):
+                if wanted is None or aid in wanted:
+                    found.setdefault(aid, []).append(rater)
+        return found
+
+    def vote_agreement(self) -> dict[str, Counter[tuple[str, str]]]:
+        """Counts of label pairs, from each person's latest thumbs: ``annotators`` (every two people on one
+        answer, as a sorted pair) and ``judge_votes`` ((human majority, latest AI thumbs) on each answer that has
+        both and no tie among people)."""
+        f = feedback_table
+        latest = self._latest_human_votes()
+        ups = func.sum(case((f.c.rating == "up", 1), else_=0))
+        per_answer = (select(latest.c.answer_id, ups.label("ups"), func.count().label("n"))
+                      .select_from(latest.join(f, f.c.id == latest.c.fid)).group_by(latest.c.answer_id).subquery())
+        u, d = per_answer.c.ups, per_answer.c.n - per_answer.c.ups
+        fa = feedback_answers_table
+        ai_latest = (select(fa.c.answer_id, func.max(f.c.id).label("fid"))
+                     .select_from(f.join(fa, fa.c.feedback_id == f.c.id))
+                     .where(f.c.kind == "rating", f.c.source == "ai").group_by(fa.c.answer_id).subquery())
+        ai = f.alias("ai")
+        majority = case((u > d, "up"), else_="down")
+        with self.engine.connect() as conn:
+            uu, dd, ud = conn.execute(select(func.sum(u * (u - 1) // 2), func.sum(d * (d - 1) // 2),
+                                             func.sum(u * d))).one()
+            judged = conn.execute(
+                select(majority, ai.c.rating, func.count())
+                .select_from(per_answer.join(ai_latest, ai_latest.c.answer_id == per_answer.c.answer_id)
+                             .join(ai, ai.c.id == ai_latest.c.fid))
+                .where(u != d).group_by(majority, ai.c.rating)).all()
+        pairs = Counter({("down", "down"): dd or 0, ("down", "up"): ud or 0, ("up", "up"): uu or 0})
+        return {"annotators": +pairs, "judge_votes": Counter({(h, a): n for h, a, n in judged})}
+
+    def preference_tally(self, source: Source = "human") -> list[tuple[Any, ...]]:
+        """(model_a, pipeline_a, model_b, pipeline_b, preferred, n): preferences grouped by what made each side."""
+        f, fa = feedback_table, feedback_answers_table
+        side_a, side_b = fa.alias("side_a"), fa.alias("side_b")
+        a, b = answers_table.alias("a"), answers_table.alias("b")
+        query = (select(a.c.model, a.c.pipeline, b.c.model, b.c.pipeline, f.c.preferred, func.count())
+                 .select_from(f.join(side_a, (side_a.c.feedback_id == f.c.id) & (side_a.c.position == 0))
+                              .join(side_b, (side_b.c.feedback_id == f.c.id) & (side_b.c.position == 1))
+                              .join(a, a.c.id == side_a.c.answer_id).join(b, b.c.id == side_b.c.answer_id))
+                 .where(f.c.kind == "preference", f.c.source == source)
+                 .group_by(a.c.model, a.c.pipeline, b.c.model, b.c.pipeline, f.c.preferred))
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(query)]
 
     # blind comparisons ----------------------------------------------------------------------------
 

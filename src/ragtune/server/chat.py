@@ -13,42 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ragtune.server import answers
-from ragtune.server.app import Annotator, AnnotatorPage, State, get_state, parse_body, with_session
-from ragtune.text import split_at_markers, strip_markers
+from ragtune.server.deps import Annotator, AnnotatorPage, State, get_state, parse_body
+from ragtune.server.views import answer_view, stored_view
 
 router = APIRouter()
-
-
-# what the templates show ----------------------------------------------------------------------------------
-
-def answer_view(answer_id: int | None, question: str, text: str, chunks: list[dict], unsupported: list[str],
-                model: str | None = None, pipeline: str | None = None, blind: bool = False) -> dict[str, Any]:
-    """An answer for ``_answer.html``: sentences split into text and [n] links, unsupported ones marked, and the
-    cited passages with the cited span cut out for highlighting. Every string is escaped by the template."""
-    flagged = {" ".join(s.split()) for s in unsupported}
-    sentences = []
-    for s in answers.sentences(text):
-        plain = " ".join(strip_markers(s).split())
-        parts = [("cite", p) if isinstance(p, int) else ("text", p) for p in split_at_markers(s)]
-        sentences.append({"parts": parts, "unsupported": plain in flagged})
-    cited = {c["index"]: c for c in answers.citations(text, chunks)}
-    sources = []
-    for n, c in enumerate(chunks, start=1):
-        span = cited.get(n, {}).get("span")
-        body = c["text"]
-        pieces = (body[:span[0]], body[span[0]:span[1]], body[span[1]:]) if span else (body, "", "")
-        sources.append({"n": n, "source": c.get("source"), "page": c.get("page"), "chunk_id": c.get("chunk_id"),
-                        "score": c.get("score"), "cited": n in cited, "before": pieces[0], "mark": pieces[1],
-                        "after": pieces[2]})
-    return {"id": answer_id, "question": question, "text": text, "sentences": sentences, "sources": sources,
-            "unsupported": list(unsupported), "model": None if blind else model,
-            "pipeline": None if blind else pipeline, "blind": blind}
-
-
-def stored_view(state: State, answer_id: int, blind: bool = False) -> dict[str, Any]:
-    a = state.project.feedback.answer(answer_id)
-    return answer_view(a.id, a.question, a.answer, [c.model_dump() for c in a.context],
-                       a.details.get("unsupported", []), a.model, a.pipeline, blind)
 
 
 def _fragment(state: State, request: Request, view: dict[str, Any]) -> str:
@@ -60,11 +28,13 @@ def _sse(event: str, data: Any) -> str:
 
 
 def _choices(state: State) -> dict[str, Any]:
+    from ragtune.generation.strategies import strategies
+
     project = state.project
     pipelines, models = answers.pipelines(project), answers.model_versions(project)
     return {"pipelines": pipelines, "models": models, "targets": [f"{p}@{m}" for m in models for p in pipelines],
             "served": answers.served_model(project) or "base", "default_pipeline": project.config.retrieval.pipeline,
-            "strategies": ["extract", "extract+generate", "generate"],
+            "strategies": strategies.names(),
             "default_strategy": project.config.answer.strategy}
 
 
@@ -79,13 +49,14 @@ async def chat_page(request: Request, principal: AnnotatorPage, answer: int | No
             shown = await run_in_threadpool(stored_view, state, answer)
         except answers.InputError:
             raise HTTPException(404, f"no answer with id {answer}") from None
-    return with_session(state.render(request, "chat.html", principal, shown=shown, **_choices(state)), request)
+    choices = await run_in_threadpool(_choices, state)
+    return state.render(request, "chat.html", principal, shown=shown, **choices)
 
 
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, principal: AnnotatorPage):
     state = get_state(request)
-    return with_session(state.render(request, "compare.html", principal, **_choices(state)), request)
+    return state.render(request, "compare.html", principal, **_choices(state))
 
 
 # asking ---------------------------------------------------------------------------------------------------
@@ -135,7 +106,7 @@ async def ask(request: Request, principal: Annotator):
             result = job.result
             view = answer_view(result.answer_id, question, result.answer, result.chunks,
                                result.unsupported,
-                               _recorded_model(state, result.answer_id), result.pipeline)
+                               await run_in_threadpool(_recorded_model, state, result.answer_id), result.pipeline)
             yield _sse("done", {"answer_id": result.answer_id, "answer": result.answer,
                                 "html": _fragment(state, request, view)})
         except Exception as e:

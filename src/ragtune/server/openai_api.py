@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ragtune.server import answers
-from ragtune.server.app import Annotator, get_state, parse_body
+from ragtune.server.deps import Annotator, get_state, parse_body
 
 router = APIRouter(prefix="/v1")
 
@@ -100,7 +100,7 @@ async def chat_completions(request: Request, principal: Annotator):
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": result.answer},
                              "finish_reason": "stop"}],
                 "usage": answers.usage(state.project, result), "citations": _citation_records(result),
-                "ragtune": _extras(result, state.project)}
+                "ragtune": await run_in_threadpool(_extras, result, state.project)}
 
     def run(job):
         return answers.answer(state.project, question, target, body.strategy,
@@ -121,7 +121,8 @@ async def chat_completions(request: Request, principal: Annotator):
                 yield chunk(cid, {"content": piece})
             result = job.result
             yield chunk(f"chatcmpl-{result.answer_id}", {}, "stop", usage=answers.usage(state.project, result),
-                        citations=_citation_records(result), ragtune=_extras(result, state.project))
+                        citations=_citation_records(result),
+                        ragtune=await run_in_threadpool(_extras, result, state.project))
             yield "data: [DONE]\n\n"
         except Exception as e:  # the response has started: report in the stream
             status = 404 if isinstance(e, answers.UnknownTarget) else 400 if isinstance(e, answers.InputError) else 500
@@ -135,7 +136,8 @@ async def chat_completions(request: Request, principal: Annotator):
 
 class FeedbackRequest(BaseModel):
     """Feedback on an answer the API served: ``answer_id`` (the ``ragtune.answer_id`` of the response, or its
-    ``id`` ``chatcmpl-N``) with a ``rating`` (up/down) and/or an ``edited_answer``, and an optional comment."""
+    ``id`` ``chatcmpl-N``) with a ``rating`` (up/down) and/or an ``edited_answer``, and an optional comment. The
+    rater is the caller (the signed-in user, or the API token's name); ``rater``, when given, must name them."""
 
     model_config = ConfigDict(extra="forbid")
     answer_id: int | str
@@ -158,8 +160,11 @@ async def feedback(request: Request, principal: Annotator) -> dict[str, Any]:
     body = await parse_body(request, FeedbackRequest)
     if body.rating is None and body.edited_answer is None:
         raise HTTPException(400, "give a rating (up or down), an edited_answer, or both")
+    if body.rater is not None and body.rater != principal.name:
+        raise HTTPException(403, f"rater: feedback is recorded under the caller's name ({principal.name!r}); "
+                                 f"{body.rater!r} must send it with their own credentials")
     store = get_state(request).project.feedback
-    rater = body.rater or principal.name
+    rater = principal.name
     ids = []
     aid = body.answer_number()
     if body.rating is not None:

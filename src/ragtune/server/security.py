@@ -1,5 +1,6 @@
-"""Who may do what: the bind check, API token and users (scrypt hashes, roles), signed session cookies, CSRF
-tokens, request size limits and security headers. Standard library only (plus Starlette types)."""
+"""Who may do what: the bind check, API token and users (scrypt hashes, roles), signed session cookies (the one
+place that writes the cookie), the session middleware, CSRF tokens and checks, request size limits and security
+headers. Standard library only (plus Starlette / FastAPI types)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fastapi import HTTPException, Request
+
 from ragtune.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "ragtune_session"
 CSRF_HEADER = "x-csrf-token"
 ROLES = {"annotator": 1, "admin": 2}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def is_loopback(host: str) -> bool:
@@ -131,6 +135,11 @@ class Guard:
     def session(self, cookie: str | None) -> dict | None:
         return self._unsign(cookie) if cookie else None
 
+    def cookie_header(self, value: str) -> str:
+        """The ``Set-Cookie`` header that stores the session cookie ``value`` (an empty value deletes it)."""
+        age = int(self.config.session_hours * 3600) if value else 0
+        return f"{SESSION_COOKIE}={value}; HttpOnly; Max-Age={age}; Path=/; SameSite=strict"
+
     def principal(self, authorization: str | None, cookie: str | None) -> Principal | None:
         """The caller, from a Bearer token or the session cookie; None: not signed in."""
         bearer = bool(authorization) and authorization.lower().startswith("bearer ")
@@ -163,6 +172,18 @@ class Guard:
     def csrf_ok(self, sid: str, given: str | None) -> bool:
         return bool(sid) and bool(given) and hmac.compare_digest(self.csrf_token(sid), given)
 
+    def check_csrf(self, request: Request, principal: Principal) -> None:
+        """Web writes carry the session's CSRF token (403 otherwise). API writes (/v1) carry no cookie-based
+        credential to abuse; they must be JSON (415 otherwise), which a cross-site page cannot send without a CORS
+        preflight this server refuses."""
+        if request.method not in UNSAFE or principal.sid == "bearer":
+            return
+        if request.url.path.startswith("/v1/"):
+            if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+                raise HTTPException(415, "send the request body as JSON (Content-Type: application/json)")
+        elif not self.csrf_ok(principal.sid, request.headers.get(CSRF_HEADER)):
+            raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
 
 def _secret(workdir: Path) -> bytes:
     """The key that signs sessions, kept in ``.ragtune/server-secret`` (owner-only) so sessions survive a restart."""
@@ -178,6 +199,36 @@ def _secret(workdir: Path) -> bytes:
 
 
 # ASGI middleware ---------------------------------------------------------------------------------------------
+
+class EnsureSession:
+    """Gives every visitor without a valid session cookie an anonymous one (a random session id to bind CSRF
+    tokens to), visible to the request already and set on the response."""
+
+    def __init__(self, app, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request = Request(scope)
+        if self.guard.session(request.cookies.get(SESSION_COOKIE)) is not None or \
+                scope["path"].startswith(("/v1/", "/static/")):
+            return await self.app(scope, receive, send)
+        cookie = self.guard.anonymous_cookie()
+        others = [(k, v) for k, v in scope["headers"] if k != b"cookie"]
+        kept = "; ".join(f"{k}={v}" for k, v in request.cookies.items() if k != SESSION_COOKIE)
+        value = f"{SESSION_COOKIE}={cookie}" + (f"; {kept}" if kept else "")
+        scope = dict(scope, headers=[*others, (b"cookie", value.encode())])
+        header = self.guard.cookie_header(cookie).encode()
+
+        async def with_cookie(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", header)]
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
+
 
 class BodyLimit:
     """Refuses request bodies over ``max_bytes`` with 413 (by Content-Length, and while reading a stream)."""

@@ -226,12 +226,15 @@ def pair_labels(feedback: Iterable[Feedback], answers: dict[int, StoredAnswer] |
         elif fb.kind == "rating":
             votes[fb.answer_id] += 1 if fb.rating == "up" else -1
     if answers:
-        voted = [a for a in votes if votes[a] != 0 and a in answers]
-        for x, y in combinations(voted, 2):
-            same = normalize_question(answers[x].question) == normalize_question(answers[y].question)
-            if same and (votes[x] > 0) != (votes[y] > 0):
-                pair, label = _oriented(x, y, "a" if votes[x] > 0 else "b")
-                labels.setdefault(pair, label)
+        by_question: dict[str, list[int]] = {}
+        for a in votes:
+            if votes[a] != 0 and a in answers:
+                by_question.setdefault(normalize_question(answers[a].question), []).append(a)
+        for voted in by_question.values():
+            for x, y in combinations(voted, 2):
+                if (votes[x] > 0) != (votes[y] > 0):
+                    pair, label = _oriented(x, y, "a" if votes[x] > 0 else "b")
+                    labels.setdefault(pair, label)
     return labels
 
 
