@@ -1,4 +1,5 @@
-"""The closing arms table of ``bench`` and ``demo`` reads whole at 80 columns: nothing cut, nothing ellipsised."""
+"""The closing arms table of ``bench`` and ``demo`` reads whole at 80 columns: nothing cut, nothing ellipsised; so does
+``compare``'s result."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from rich.console import Console
 
 import ragtune.cli.bench as cli_bench
+import ragtune.cli.graph as cli_graph
 import ragtune.cli.output as cli_output
 from ragtune.report.format import usd_compact
 
@@ -71,3 +73,42 @@ def test_usd_compact_is_short_at_every_scale() -> None:
              12.5: "$12.5", 1250: "$1,250", 12_500: "$12.5k", 3.4e6: "$3.4M", None: "n/a"}
     for x, text in cases.items():
         assert usd_compact(x) == text and len(text) <= 7
+
+
+SUMMARIES = [  # (document, summary, key terms)
+    ("Widget Supply Agreement", "This Agreement is governed by the laws of the State of Delaware, without regard to "
+     "its conflict of laws principles [1].", ["governing law: Delaware"]),
+    ("Master Services Agreement", "This Agreement shall be governed by the laws of the State of New York, and the "
+     "courts of New York County have exclusive jurisdiction over any dispute arising under it [1].",
+     ["governing law: New York", "jurisdiction: New York County"]),
+]
+
+
+def comparison():
+    from ragtune.generation.citations import Citation
+    from ragtune.generation.compare import Comparison, DocumentRow
+
+    rows = [DocumentRow(n, f"docs/{title}.txt", title, summary, "extract",
+                        [Citation(1, f"docs/{title}.txt", None, f"{n}f3a9c2e7d1b04a6e")], terms, [])
+            for n, (title, summary, terms) in enumerate(SUMMARIES, start=1)]
+    return Comparison("governing law", rows, "Row 1 is governed by Delaware law [1]; row 2 by New York law [2].",
+                      "template", [1, 2], {"prompt_tokens": 0, "completion_tokens": 0}, 1.2, 0.0, None, "default",
+                      "extract")
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_compare_reads_whole_at_any_width(monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    console = Console(width=width, record=True, file=io.StringIO())
+    monkeypatch.setattr(cli_graph, "out", console)
+    cli_graph.print_comparison(comparison())
+    lines = console.export_text().splitlines()
+    text = "\n".join(lines)
+    assert all(len(line) <= width for line in lines), text
+    flowing = " ".join(" ".join(line.strip(" │|") for line in lines).split())
+    for title, summary, terms in SUMMARIES:
+        assert title in flowing and all(t in text for t in terms), text
+        if width == 80:  # a summary reads as a paragraph, not as a column a few words wide
+            assert summary in flowing, text
+    if width == 80:
+        assert len(lines) <= 20, text
+    assert "Row 1 is governed by Delaware law [1]; row 2 by New York law [2]." in flowing

@@ -3,6 +3,8 @@ no Project, no ragtune.yaml, no ingest."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ragtune.config import ANNConfig, EmbedderConfig, LLMConfig, RetrievalConfig
@@ -48,7 +50,8 @@ def resources(request, tmp_path_factory, backend):
         store.replace_document(doc, chunks, embedder.embed([c.text for c in chunks]))
     bm25 = BM25Index(folder / "bm25").sync(store)
     vectors = VectorIndex(store, folder / "ann", ANNConfig())
-    yield RetrievalResources(store, bm25, vectors, embedder, RetrievalConfig(top_k=2), lambda text: len(text.split()))
+    yield RetrievalResources(store=store, bm25=bm25, vectors=vectors, embedder=embedder,
+                             settings=RetrievalConfig(top_k=2), count_tokens=lambda text: len(text.split()))
     store.close()
 
 
@@ -71,8 +74,7 @@ def test_pipeline_with_a_cross_encoder_from_resources(resources):
         def predict(self, pairs, **_options):
             return [len(set(q.lower().split()) & set(p.lower().split())) for q, p in pairs]
 
-    with_reranker = RetrievalResources(resources.store, resources.bm25, resources.vectors, resources.embedder,
-                                       resources.settings, resources.count_tokens, cross_encoder=lambda ref: Overlap())
+    with_reranker = dataclasses.replace(resources, cross_encoder=lambda ref: Overlap())
     ctx = Pipeline(parse_spec("hybrid+rerank", {}, "hybrid"), with_reranker).run("What is the monthly rent?")
     assert [t.stage for t in ctx.trace] == ["hybrid", "rerank"] and ctx.hits[0].chunk.id == "lease.txt#0"
 

@@ -150,7 +150,11 @@ def test_llm_graph_build_with_the_real_model_never_crashes(tmp_path):
     report = proj.build_graph("llm")
     c = report.cost
     assert report.extractor == "llm" and c.calls == c.chunks == 1 and c.completion_tokens > 0
-    assert c.repaired + c.degraded >= 1 or report.entities > 0
+    assert c.repaired + c.degraded == 1  # one chunk, its JSON cut short: repaired, or the rules took over
+    if c.degraded:
+        assert report.entities > 0 and any("used the rule extractor" in w for w in c.warnings)
+    else:
+        assert report.entities > 0 and not c.warnings
     assert (proj.workdir / "graph" / "extractions.json").exists()
     again = proj.build_graph("llm")
     assert again.cost.calls == 0 and again.cost.cached == 1  # extractions are cached by chunk text

@@ -87,6 +87,19 @@ def test_bad_files_are_skipped_with_reasons(new_store_project, tmp_path, corpus)
     assert "broken.pdf" in strict.stderr and "--strict" in strict.stderr
 
 
+def test_a_rebuild_resets_what_was_built_from_the_index(new_project, corpus):
+    proj = new_project
+    proj.ingest([corpus / "supply_agreement.md"])
+    old_store, old_pipeline = proj.store, proj.pipeline()
+    assert proj.verdicts is None and proj.built("verdicts")  # none configured; built all the same
+    proj.ingest([corpus / "service_agreement.txt"], rebuild=True)
+    assert not proj.built("verdicts")  # it held the closed store
+    assert proj.store is not old_store and proj.pipeline() is not old_pipeline
+    assert proj.pipeline().resources.store is proj.store and proj.retrieval_resources.vectors.store is proj.store
+    assert [Path(s).name for s in proj.store.documents()] == ["service_agreement.txt"]
+    assert proj.retrieve("monthly fee", top_k=1).hits[0].chunk.doc_source.endswith("service_agreement.txt")
+
+
 def test_missing_input_is_an_error(new_project, tmp_path):
     with pytest.raises(InputError, match="no such file"):
         new_project.ingest([tmp_path / "nope"])

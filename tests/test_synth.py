@@ -76,12 +76,18 @@ def test_document_name_drops_file_name_noise():
 def test_each_generator_links_its_pair_to_chunks(ctx, proj, type_):
     cls = generators.get(type_)
     gen = cls(cls.Config(max_retries=2) if cls.Config is LLMGeneratorConfig else cls.Config(), ctx)
-    chunk = _chunk(ctx, "supply_agreement.md", "material breach" if type_ == "reasoning" else "Term")
-    try:
-        draft = gen.draft(chunk)
-    except Dropped as e:  # a 135M model may write nothing parseable three times; the reason is counted
-        assert e.reason.startswith("unparsed_")
-        pytest.skip(f"{type_}: model output not parseable ({e.reason})")
+    needle = "material breach" if type_ == "reasoning" else "Term"
+    supply = [c for c in ctx.pool.chunks if c.doc_source.endswith("supply_agreement.md")]
+    reasons = []  # a 135M model may write nothing parseable three times on a chunk; then the next one is tried
+    for chunk in sorted(supply, key=lambda c: needle not in c.text)[:3]:
+        try:
+            draft = gen.draft(chunk)
+            break
+        except Dropped as e:
+            assert e.reason.startswith("unparsed_"), e.reason
+            reasons.append(e.reason)
+    else:
+        pytest.fail(f"{type_}: no pair from {len(reasons)} chunks ({', '.join(reasons)})")
     pair = draft.pair
     assert pair.type == type_ and pair.question and pair.answer
     assert pair.chunk_ids[0] == chunk.id and pair.sources[0] == chunk.doc_source

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from contextlib import suppress
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import Field, ValidationError
@@ -34,6 +35,23 @@ from ragtune.evaluation.config import BenchConfig
 from ragtune.generation.config import AnswerConfig, CompareConfig
 from ragtune.index.graph.config import GraphConfig
 from ragtune.training.config import TrainingConfig
+
+if TYPE_CHECKING:
+    from ragtune.documents.chunkers.base import Chunker
+    from ragtune.evaluation.system import BenchSystem
+    from ragtune.feedback.store import FeedbackStore
+    from ragtune.generation.verdicts import VerdictReader
+    from ragtune.index.bm25 import BM25Index
+    from ragtune.index.embedder import Embedder
+    from ragtune.index.graph.knowledge_graph import KnowledgeGraph
+    from ragtune.index.store import Store
+    from ragtune.index.vector_index import VectorIndex
+    from ragtune.llm import LLM
+    from ragtune.model_registry import ModelRegistry
+    from ragtune.packs import AnswerPack
+    from ragtune.retrieval.pipeline import Pipeline
+    from ragtune.retrieval.resources import RetrievalResources
+    from ragtune.training.resources import TrainingResources
 
 WORKDIR = ".ragtune"
 
@@ -117,7 +135,13 @@ def with_domain(config: ProjectConfig, domain: str) -> ProjectConfig:
 
 
 class Project:
-    """A folder with ``ragtune.yaml``; everything ragtune produces lives under its ``.ragtune/``."""
+    """A folder with ``ragtune.yaml``; everything ragtune produces lives under its ``.ragtune/``.
+
+    Collaborators are built on first use and kept: the ``cached_property`` ones, and the models and pipelines
+    cached by name. Those in ``INDEX_BUILT`` and the pipelines are made from the index; a rebuild of the index
+    drops them, so the next use builds them on the new index."""
+
+    INDEX_BUILT = ("store", "bm25", "vectors", "graph", "retrieval_resources", "verdicts")
 
     def __init__(self, root: str | Path = ".", registry_dir: str | Path | None = None,
                  config: ProjectConfig | None = None) -> None:
@@ -128,6 +152,9 @@ class Project:
         self.config = config if config is not None else ProjectConfig.load(self.config_path)
         self.workdir = self.root / WORKDIR
         self.registry_dir = Path(registry_dir) if registry_dir is not None else self.workdir
+        self._pipelines: dict[str, Pipeline] = {}  # by spec
+        self._tuned_llms: dict[str, LLM] = {}  # by registry version id
+        self._cross_encoders: dict[str, Any] = {}  # by reference (sentence-transformers CrossEncoder)
 
     @classmethod
     def init(cls, root: str | Path, name: str | None = None, force: bool = False,
@@ -149,7 +176,7 @@ class Project:
 
     # components, built on first use so that commands import only what they need
     @cached_property
-    def store(self):
+    def store(self) -> Store:
         """The index of chunks and vectors, by ``store.backend``: ``.ragtune/index.db`` (sqlite) or the PostgreSQL
         database at ``store.url`` (postgres). BM25 is built from it either way, in ``.ragtune/bm25``."""
         c = self.config.store
@@ -168,7 +195,7 @@ class Project:
         return os.path.expandvars(self.config.store.url or "")
 
     @cached_property
-    def registry(self):
+    def registry(self) -> ModelRegistry:
         """The model registry (``<registry_dir>/models/``, by default this project's ``.ragtune/models/``), which
         resolves version ids and ``champion`` wherever a model is named (embedder, rerank, ``ask --model``)."""
         from ragtune.model_registry import ModelRegistry
@@ -176,19 +203,19 @@ class Project:
         return ModelRegistry(self.registry_dir)
 
     @cached_property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         from ragtune.index.embedder import Embedder
 
         return Embedder(self.config.embedder, self.registry)
 
     @cached_property
-    def bm25(self):
+    def bm25(self) -> BM25Index:
         from ragtune.index.bm25 import BM25Index
 
         return BM25Index(self.workdir / "bm25")
 
     @cached_property
-    def vectors(self):
+    def vectors(self) -> VectorIndex:
         """Dense search over the store: exact below ``store.ann.threshold`` chunks, else the HNSW index in
         ``.ragtune/ann/`` (rebuilt from the store when stale)."""
         from ragtune.index.vector_index import VectorIndex
@@ -196,7 +223,7 @@ class Project:
         return VectorIndex(self.store, self.workdir / "ann", self.config.store.ann)
 
     @cached_property
-    def chunker(self):
+    def chunker(self) -> Chunker:
         from ragtune.documents.chunkers import chunkers
         from ragtune.documents.tokenizer import token_counter_for
 
@@ -204,12 +231,12 @@ class Project:
         return chunkers.get(cfg.name)(cfg, token_counter_for(self.embedder.path))
 
     @cached_property
-    def llm(self):
+    def llm(self) -> LLM:
         from ragtune.generation.llms import load_llm
 
         return load_llm(self.config.llm)
 
-    def llm_for(self, model: str | None = None):
+    def llm_for(self, model: str | None = None) -> LLM:
         """The LLM for ``model``: None or "base" is the configured one; a fine-tuned version id from the model
         registry (``v3``) or ``champion`` is that version served on the same engine."""
         if model in (None, "base"):
@@ -217,13 +244,12 @@ class Project:
         from ragtune.generation.llms import load_llm
 
         version = self.registry.get(model)
-        served = self.__dict__.setdefault("_tuned_llms", {})
-        if version.id not in served:
-            served[version.id] = load_llm(self.registry.llm_config(version.id, self.config.llm))
-        return served[version.id]
+        if version.id not in self._tuned_llms:
+            self._tuned_llms[version.id] = load_llm(self.registry.llm_config(version.id, self.config.llm))
+        return self._tuned_llms[version.id]
 
     @cached_property
-    def feedback(self):
+    def feedback(self) -> FeedbackStore:
         """The feedback store (``feedback.url``, by default ``.ragtune/feedback.db``): answers shown and the
         feedback on them."""
         import os
@@ -260,8 +286,7 @@ class Project:
             for name in ("index.db", "index.db-wal", "index.db-shm", "bm25", "ann", "graph/graph.json"):
                 target = self.workdir / name
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-            for built in ("store", "vectors", "graph", "retrieval_resources", "_pipelines"):
-                self.__dict__.pop(built, None)
+            self._forget_index()
         enrichers = {}
         if self.config.index.hypothetical_questions.per_chunk:
             from ragtune.index.hypothetical_questions import HypotheticalQuestions
@@ -292,12 +317,11 @@ class Project:
         config = self.config.index.graph
         builder = GraphBuilder(self.store, self.embedder, make_extractor(config, extractor, lambda: self.llm), config,
                                self.workdir / "graph")
-        graph, report = builder.build(on_start, on_chunk)
-        self.__dict__["graph"] = graph
+        self.graph, report = builder.build(on_start, on_chunk)
         return report
 
     @cached_property
-    def graph(self):
+    def graph(self) -> KnowledgeGraph:
         """The knowledge graph saved by ``build_graph`` (``.ragtune/graph/graph.json``)."""
         from ragtune.index.graph.knowledge_graph import KnowledgeGraph
 
@@ -338,29 +362,29 @@ class Project:
                                     self.config.retrieval.min_relevance, self.config.prices, self.config.llm.seed)
         return comparer.compare(aspect, docs, top_k, pipeline, on_start, on_document)
 
-    def pipeline(self, spec: str | None = None):
+    def pipeline(self, spec: str | None = None) -> Pipeline:
         """A retrieval pipeline: a name from ``pipelines:``, a spec like ``hyde+hybrid+rerank``, or the
         configured default."""
         from ragtune.retrieval.pipeline import Pipeline, parse_spec
 
         spec = spec or self.config.retrieval.pipeline
-        cache = self.__dict__.setdefault("_pipelines", {})
-        if spec not in cache:
-            cache[spec] = Pipeline(parse_spec(spec, self.config.pipelines, self.config.retrieval.mode),
-                                   self.retrieval_resources, self.pipeline)
-        return cache[spec]
+        if spec not in self._pipelines:
+            self._pipelines[spec] = Pipeline(parse_spec(spec, self.config.pipelines, self.config.retrieval.mode),
+                                             self.retrieval_resources, self.pipeline)
+        return self._pipelines[spec]
 
     @cached_property
-    def retrieval_resources(self):
+    def retrieval_resources(self) -> RetrievalResources:
         """What the retrieval components of this project's pipelines use."""
         from ragtune.retrieval.resources import RetrievalResources
 
-        return RetrievalResources(self.store, self.bm25, self.vectors, self.embedder, self.config.retrieval,
-                                  lambda text: self.chunker.counter.count(text), lambda: self.llm, self.cross_encoder,
-                                  self.load_graph, self.answer_pack)
+        return RetrievalResources(
+            store=self.store, bm25=self.bm25, vectors=self.vectors, embedder=self.embedder,
+            settings=self.config.retrieval, count_tokens=lambda text: self.chunker.counter.count(text),
+            llm=lambda: self.llm, cross_encoder=self.cross_encoder, graph=self.load_graph, pack=self.answer_pack)
 
     @cached_property
-    def answer_pack(self):
+    def answer_pack(self) -> AnswerPack:
         """The answer pack ``answer.pack`` with ``answer.pack_options`` (ragtune.packs)."""
         from ragtune.packs import make_pack
 
@@ -372,25 +396,28 @@ class Project:
         return self.pipeline(pipeline).run(question, top_k, filters)
 
     @property
-    def training_resources(self):
+    def training_resources(self) -> TrainingResources:
         """What this project's trainers (``ragtune.training``) read and write."""
         from ragtune.training.resources import TrainingResources
 
         c = self.config
-        return TrainingResources(self.root, self.workdir, self.registry, lambda: self.store, lambda: self.embedder,
-                                 c.llm, c.training, c.datasets, c.bench.judge, self.retrieve, self.llm_for,
-                                 lambda: self.feedback)
+        return TrainingResources(
+            root=self.root, workdir=self.workdir, registry=self.registry, open_store=lambda: self.store,
+            open_embedder=lambda: self.embedder, llm_config=c.llm, training=c.training, datasets=c.datasets,
+            judge=c.bench.judge, retrieve=self.retrieve, llm_for=self.llm_for, feedback=lambda: self.feedback)
 
     @property
-    def bench_system(self):
+    def bench_system(self) -> BenchSystem:
         """This project as the system ``run_bench`` measures."""
         from ragtune.evaluation.system import BenchSystem
 
         c = self.config
-        return BenchSystem(self.root, self.workdir, lambda: self.store, lambda: self.embedder, self.registry, c.bench,
-                           c.datasets, c.llm, c.answer, c.retrieval, c.chunker, c.training.sft.system_prompt,
-                           self.ask, self.llm_for, self.pipeline, c.scale,
-                           partial(reopened_bench_system, self.root, self.registry_dir, c))
+        return BenchSystem(
+            root=self.root, workdir=self.workdir, open_store=lambda: self.store, open_embedder=lambda: self.embedder,
+            registry=self.registry, bench=c.bench, datasets=c.datasets, llm_config=c.llm, answer=c.answer,
+            retrieval=c.retrieval, chunker=c.chunker, sft_system_prompt=c.training.sft.system_prompt, ask=self.ask,
+            llm_for=self.llm_for, pipeline=self.pipeline, scale=c.scale,
+            reopen=partial(reopened_bench_system, self.root, self.registry_dir, c))
 
     def answer_strategy(self, name: str | None = None, model: str | None = None):
         """The answer strategy ``name`` (default ``answer.strategy``: extract, extract+generate, generate) with
@@ -405,11 +432,11 @@ class Project:
         except UnknownComponentError as e:
             raise ConfigError(f"answer strategy: {e}") from None
         scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer)
-        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), self.verdicts,
-                   self.answer_pack)
+        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), verdicts=self.verdicts,
+                   pack=self.answer_pack)
 
     @cached_property
-    def verdicts(self):
+    def verdicts(self) -> VerdictReader | None:
         """The ``answer.verdicts`` reader (``ragtune tune verdicts``), or None."""
         from ragtune.generation.verdicts import VerdictModel, VerdictReader
         from ragtune.model_registry import is_version_ref
@@ -431,8 +458,7 @@ class Project:
         from ragtune.models import model_dir
         from ragtune.training.reranker import load_cross_encoder
 
-        loaded = self.__dict__.setdefault("_cross_encoders", {})
-        if ref not in loaded:
+        if ref not in self._cross_encoders:
             if not is_version_ref(ref):
                 path = model_dir(ref)
             elif ref == "champion" and self.registry.champion("reranker") is None:
@@ -440,8 +466,8 @@ class Project:
                                   "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)")
             else:
                 path = str(self.registry.folder(self.registry.resolve(ref, "reranker")))
-            loaded[ref] = load_cross_encoder(path)
-        return loaded[ref]
+            self._cross_encoders[ref] = load_cross_encoder(path)
+        return self._cross_encoders[ref]
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
             on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,
@@ -486,10 +512,22 @@ class Project:
 
         return import_qa(self.embedder, self.config.datasets, self.workdir, path, name, **options)
 
+    def built(self, name: str) -> bool:
+        """Whether the collaborator ``name`` (``store``, ``feedback``, ...) has been built (opened) yet."""
+        return name in vars(self)
+
+    def _forget_index(self) -> None:
+        """Drop what was built from the index (``INDEX_BUILT``, the pipelines); the next use builds it anew."""
+        for name in self.INDEX_BUILT:
+            with suppress(AttributeError):  # not built
+                delattr(self, name)
+        self._pipelines.clear()
+
     def close(self) -> None:
-        if "store" in self.__dict__:
+        """Close the index store and the feedback store, if open."""
+        if self.built("store"):
             self.store.close()
-        if "feedback" in self.__dict__:
+        if self.built("feedback"):
             self.feedback.close()
 
 

@@ -4,11 +4,14 @@ Keep imports here light."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ragtune.cli.output import emit_json, err, handle_errors, out, progress_bar
+
+if TYPE_CHECKING:
+    from ragtune.generation.compare import Comparison
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -119,26 +122,51 @@ def compare(aspect: Annotated[str, typer.Argument(help='What to compare, e.g. "t
     if as_json:
         emit_json(result.to_dict())
         return
-    from rich.markup import escape
-    from rich.table import Table
-
-    from ragtune.generation.compare import DEGRADED
-
-    table = Table(title=f"Comparison: {aspect} ({result.strategy})", show_lines=True)
-    for col in ("#", "document", "summary", "key terms", "cites"):
-        table.add_column(col, overflow="fold")
-    for r in result.rows:
-        cites = "\n".join(f"[{c.n}] {c.chunk_id}" for c in r.citations) or "-"
-        flag = f"\n({r.method})" if r.method in DEGRADED else ""
-        table.add_row(str(r.n), escape(r.title), escape(r.summary) + flag, escape("\n".join(r.key_terms)) or "-", cites)
-    out.print(table)
-    out.print(f"[bold]Synthesis[/] ({result.synthesis_method}; \\[n] = row n): {escape(result.synthesis)}",
-              highlight=False)
+    print_comparison(result)
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     u = result.usage
     err.print(f"[dim]{len(result.rows)} documents; {u['prompt_tokens']} prompt + {u['completion_tokens']} completion "
               f"tokens, {result.latency_s:.2f} s, ${result.cost_usd:.6f}[/]")
+
+
+TABLE_WIDTH = 140
+"""Terminals at least this wide show a comparison as a table; narrower ones as a list, one document after the
+other (five columns at 80 wrap each summary into a strip a few words wide)."""
+
+
+def print_comparison(result: Comparison) -> None:
+    """A Comparison's rows (a table or a list, by the terminal's width) and its synthesis."""
+    from rich.markup import escape
+    from rich.padding import Padding
+    from rich.table import Table
+
+    from ragtune.generation.compare import DEGRADED
+
+    title = f"Comparison: {result.aspect} ({result.strategy})"
+    if out.width >= TABLE_WIDTH:
+        table = Table(title=title, show_lines=True)
+        for col in ("#", "document", "summary", "key terms", "cites"):
+            table.add_column(col, overflow="fold")
+        for r in result.rows:
+            cites = "\n".join(f"[{c.n}] {c.chunk_id}" for c in r.citations) or "-"
+            flag = f"\n({r.method})" if r.method in DEGRADED else ""
+            table.add_row(str(r.n), escape(r.title), escape(r.summary) + flag, escape("\n".join(r.key_terms)) or "-",
+                          cites)
+        out.print(table)
+    else:
+        out.print(f"[bold]{escape(title)}[/]", highlight=False)
+        for r in result.rows:
+            flag = f" ({r.method})" if r.method in DEGRADED else ""
+            lines = [escape(r.summary) + flag]
+            if r.key_terms:
+                lines.append(f"[dim]key terms:[/] {escape('; '.join(r.key_terms))}")
+            lines.append(f"[dim]cites:[/] {escape(', '.join(f'[{c.n}] {c.chunk_id}' for c in r.citations) or '-')}")
+            out.print(f"\n[bold]{r.n}. {escape(r.title)}[/]", highlight=False)
+            out.print(Padding("\n".join(lines), (0, 0, 0, 3)), highlight=False)
+        out.print()
+    out.print(f"[bold]Synthesis[/] ({result.synthesis_method}; \\[n] = row n): {escape(result.synthesis)}",
+              highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -72,6 +72,9 @@ class SplitConfig(_Strict):
     validation: float = Field(0.1, ge=0, lt=1)
     test: float = Field(0.2, ge=0, lt=1, description="Share of the pairs held out for testing (with the default "
                         "300 pairs, 60 questions: fewer cannot separate arms by the differences that matter).")
+    min_test: int = Field(60, ge=0, description="Test questions below which the dataset card warns that a benchmark "
+                          "on the split can tell apart only large differences (0: no warning, for a split that "
+                          "no benchmark uses).")
     dedup_threshold: float = Field(0.92, gt=0, le=1, description="Cosine similarity of questions above which the "
                                                                   "later one is a near-duplicate and dropped.")
     leakage_threshold: float = Field(0.85, gt=0, le=1, description="No test or validation question may be this "

@@ -94,10 +94,6 @@ def split_config(base: SplitConfig, split_by: str | None) -> SplitConfig:
         raise InputError(f"--split-by {split_by!r}: expected question or document") from None
 
 
-MIN_TEST = 60
-"""Test questions below which ``finish`` warns that the split cannot separate arms by modest differences."""
-
-
 def finish(workdir: Path, embedder: Embedder, name: str, kind: str, kept: list[QAPair], rejected: list[QAPair],
            split_cfg: SplitConfig, seed: int, extra: dict[str, Any], started: float) -> DatasetReport:
     """Split (near duplicates and leakage by ``embedder``), write the files and the card under ``workdir``."""
@@ -109,9 +105,9 @@ def finish(workdir: Path, embedder: Embedder, name: str, kind: str, kept: list[Q
         rejected.append(pair)
         rejections[reason] += 1
     n_test = len(result.splits["test"])
-    warnings = [f"the test split has {n_test} questions, fewer than {MIN_TEST}: a benchmark on it can tell apart "
-                f"only large differences (ask for more pairs with --n, or a larger split.test)"] \
-        if split_cfg.test > 0 and n_test < MIN_TEST else []
+    warnings = [f"the test split has {n_test} questions, fewer than {split_cfg.min_test}: a benchmark on it can "
+                f"tell apart only large differences (ask for more pairs with --n, or a larger split.test)"] \
+        if split_cfg.test > 0 and n_test < split_cfg.min_test else []
     card = {"name": name, "kind": kind, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 1), "seed": seed,
             "embedder": embedder.config.model, **counts(result.splits), **extra,

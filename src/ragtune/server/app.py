@@ -26,7 +26,7 @@ def create_app(project: Project | str | Path, warm: bool = True) -> FastAPI:
     belongs to the generation worker's thread); ``warm`` loads the models on that worker now."""
     if not isinstance(project, Project):
         project = Project(project)
-    elif "store" in project.__dict__:
+    elif project.built("store"):
         raise ValueError("create_app needs a Project whose index is not open yet (pass the project folder)")
     state = State(project)
 
