@@ -10,7 +10,9 @@ Two question sets, as the KDD 2024 tutorial scores CUAD:
   recall and ROUGE-L, with bootstrap intervals, and the deterministic ``answer_check`` against CUAD's answer.
 - yes/no questions (all Yes/No rows, with and without a clause): balanced accuracy of the Yes/No verdict
   (``answer_check``), which answering "No" to all scores 0.5.
-Prints one table per set; the project and its answers are kept in --workdir, so a rerun resumes."""
+Prints one table per set, and for the clause set the means on the 10 contracts the rules are developed on and the
+5 held out (data/cuad_retrieval's train/test split of cuad_dev); the project and its answers are kept in
+--workdir, so a rerun resumes."""
 
 from __future__ import annotations
 
@@ -72,6 +74,22 @@ def run(project, name: str, questions: list[dict], arms: list[str], limit: int |
     return results
 
 
+def split_means(results: dict, questions: list[dict]) -> dict[str, dict[str, float]]:
+    """Per arm, token F1 and ROUGE-L recall on the train (develop) and test (held-out) contracts of
+    data/cuad_retrieval/documents.jsonl."""
+    docs = [json.loads(line) for line in (ROOT / "data" / "cuad_retrieval" / "documents.jsonl").open()]
+    split = {d["contract"]: d["split"] for d in docs}
+    of = {q["id"]: split[Path(q["document"]).stem] for q in questions}
+    out: dict[str, dict[str, float]] = {}
+    for arm in results["arms"]:
+        for part in ("train", "test"):
+            rows = [q["arms"][arm["name"]]["scores"] for q in results["per_question"] if of[q["id"]] == part]
+            for metric in ("token_f1", "rouge_l_recall"):
+                out.setdefault(arm["name"], {})[f"{part} {metric} (n={len(rows)})"] = round(
+                    sum(r[metric] for r in rows) / len(rows), 3)
+    return out
+
+
 def fmt(m: dict) -> str:
     return "-" if m["mean"] is None else f"{m['mean']:.3f} [{m['ci_low']:.2f},{m['ci_high']:.2f}]"
 
@@ -97,6 +115,9 @@ def main() -> None:
         for name in args.sets.split(","):
             results = run(project, name, sets[name], arms, args.limit)
             labels = {q["id"]: q["label"] for q in sets[name]}
+            if name == "clause":
+                print(f"  [{profile}, {args.pack}] develop (train) / held-out (test) contracts: "
+                      f"{split_means(results, sets[name])}", flush=True)
             for arm in results["arms"]:
                 rows.append({"profile": profile, "set": name, "arm": arm["name"], "n": arm["n_questions"],
                              "metrics": arm["metrics"], "p50": arm["latency_s_p50"],

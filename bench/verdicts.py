@@ -5,7 +5,7 @@
 For each of the 15 contracts, a verdict model is trained (``VerdictTuner``, with its own cross-validated threshold)
 on the Yes/No labels of the other 14, and that contract's Yes/No questions are asked with ``Project.ask`` (default
 pipeline, ``extract``, its document alone) with ``answer.verdicts`` set to it, and again without it (the sentence
-scorer's cosine and ``answer.yes_threshold``: the baseline, in the same run). So every verdict is what a new
+scorer's cosine and the contracts pack's threshold: the baseline, in the same run). So every verdict is what a new
 contract would get. Prints balanced accuracy (answering "No" to all: 0.5), the Yes and No recalls and the answer
 latency p50 of both."""
 

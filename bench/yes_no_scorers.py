@@ -5,7 +5,7 @@ with and without labelled examples from other contracts.
 
 Every sentence of each contract is scored (an upper bound on what retrieval then selection can find), and a
 question's score is its best sentence's. Scorers:
-- question: the cosine of the question (what ``answer.yes_threshold`` thresholds today);
+- question: the cosine of the question (what the contracts pack's ``yes_threshold`` thresholds today);
 - exemplars: the question's cosine mixed with the best cosine to the gold clauses that other contracts' labels give
   for the same question (``alpha`` weights them), as a reviewer's past answers would.
 Thresholds are chosen leave-one-contract-out (the contract answered never chose its threshold or gave exemplars),

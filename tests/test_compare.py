@@ -32,7 +32,7 @@ def contracts(tmp_path_factory):
     docs.mkdir()
     for name in ("reseller_agreement.txt", "license_agreement.txt"):
         shutil.copy(DATA / name, docs / name)
-    proj = Project.init(root / "p")
+    proj = Project.init(root / "p", domain="contracts")
     proj.ingest([docs])
     proj.config.compare.map_max_tokens = 64
     proj.config.compare.reduce_max_tokens = 64
@@ -96,7 +96,7 @@ def demo(tmp_path_factory):
     """The six bundled CUAD contracts, ingested (about 25 s)."""
     from ragtune import Project
 
-    proj = Project.init(tmp_path_factory.mktemp("demo") / "p")
+    proj = Project.init(tmp_path_factory.mktemp("demo") / "p", domain="contracts")
     proj.ingest([DEMO])
     yield proj
     proj.close()

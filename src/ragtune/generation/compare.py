@@ -36,9 +36,9 @@ if TYPE_CHECKING:
     from ragtune.index.store import Store
     from ragtune.retrieval.pipeline import Pipeline
 
-# What the strategies are asked (and the sentences scored against): of the phrasings tried, the one whose best
-# sentence was the governing-law clause in all six demo contracts with the default embedder.
-QUESTION = "What are the {aspect} provisions of this agreement?"
+# What the strategies are asked (and the sentences scored against), unless the answer pack words it
+# (``compare.question``: the contracts pack's "What are the {aspect} provisions of this agreement?").
+QUESTION = "What does this document say about {aspect}?"
 MAP_QUESTION = "In two or three sentences, what does this document say about {aspect}?"  # generate's summary
 REDUCE_SYSTEM = ("You compare documents using only the numbered summaries. Cite the documents you mention with "
                  "their numbers in square brackets, like [1] or [2][3].")
@@ -224,11 +224,12 @@ class DocumentComparer:
                           [asdict(t) for t in self.trace], self.warnings)
 
     def _map(self, n: int, aspect: str, source: str, title: str, ctx: QueryContext) -> DocumentRow:
-        """The row of one document: the strategy's answer to ``QUESTION`` (``generate``: compare's own summary
-        prompt, length and retries), else the sentences closest to it; ``not_found`` when nothing is relevant."""
+        """The row of one document: the strategy's answer to ``QUESTION`` (in the pack's wording; ``generate``:
+        compare's own summary prompt, length and retries), else the sentences closest to it; ``not_found`` when
+        nothing is relevant."""
         chunks = [h.chunk for h in ctx.hits]
         records = [chunk_record(h) for h in ctx.hits]
-        question = QUESTION.format(aspect=aspect)
+        question = self.strategy.pack.prompt("compare.question", QUESTION).format(aspect=aspect)
         relevant = any(h.bm25_score for h in ctx.hits) or (
             bool(chunks) and relevance(self.embedder, self.store, ctx) >= self.min_relevance)
         if not relevant:

@@ -5,7 +5,7 @@ passage (does this passage hold the clause the question asks about?). A document
 passage scores at least ``threshold``, which training chose by cross-validation over documents. The
 ``VerdictReader`` reads every indexed passage of the document the retrieved passages come from, so the verdict
 does not depend on retrieval having found the clause. Questions match by their words (case and punctuation
-aside); other questions keep the sentence scorer's ``answer.yes_threshold``."""
+aside); other questions keep the answer pack's ``yes_threshold``."""
 
 from __future__ import annotations
 
