@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import write_pdf
 from ragtune.cli.main import app
 from ragtune.errors import InputError
 
@@ -71,20 +72,23 @@ def bad_folder(tmp_path: Path, corpus: Path) -> Path:
 
 def test_bad_files_are_skipped_with_reasons(new_store_project, tmp_path, corpus):
     folder = bad_folder(tmp_path, corpus)
+    write_pdf(folder / "locked.pdf", ["Confidential."], owner_password="owner", user_password="user")
     result = cli("ingest", str(folder), "-p", str(new_store_project.root), "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert set(report) >= {"files_seen", "files_ingested", "chunks_added", "chunks_removed", "chunks_total",
                            "skipped"}
     reasons = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
-    assert set(reasons) == {"broken.pdf", "empty.txt", "blob.txt"}
+    assert set(reasons) == {"broken.pdf", "empty.txt", "blob.txt", "locked.pdf"}
     assert "corrupt PDF" in reasons["broken.pdf"]
+    assert reasons["locked.pdf"] == "encrypted PDF: needs a password"
     assert reasons["empty.txt"] == "empty file"
     assert "binary" in reasons["blob.txt"]
     assert report["files_ingested"] == 2
     strict = cli("ingest", str(folder), "-p", str(new_store_project.root), "--strict")
     assert strict.exit_code == 1
     assert "broken.pdf" in strict.stderr and "--strict" in strict.stderr
+    assert "locked.pdf:" in strict.stderr and "encrypted PDF: needs a password" in strict.stderr
 
 
 def test_a_rebuild_resets_what_was_built_from_the_index(new_project, corpus):
@@ -166,3 +170,15 @@ def test_sigkill_mid_ingest_then_rerun_matches_clean_run(tmp_path, corpus, backe
     assert resumed.files_unchanged == partial and resumed.files_ingested == 60 - partial
     clean = Project.init(tmp_path / "clean").ingest([folder])
     assert resumed.chunks_total == clean.chunks_total
+
+
+def test_an_index_built_without_chunk_context_must_be_rebuilt(tmp_path):
+    from ragtune.errors import ConfigError
+    from ragtune.index.sqlite_store import SQLiteStore
+
+    old = SQLiteStore(tmp_path / "index.db", "m")
+    old.db.execute("DELETE FROM meta WHERE key='indexed_text'")  # as written before chunk context was indexed
+    old.close()
+    with pytest.raises(ConfigError, match="ingest --rebuild"):
+        SQLiteStore(tmp_path / "index.db", "m")
+    SQLiteStore(tmp_path / "index.db", "m", indexed="text").close()  # index.context: false reads it
