@@ -38,6 +38,8 @@ MARGIN = "What is Lockheed Martin's FY2022 ... margin (as a %)? Answer in units 
      "$400 million", "$400,000,000 increase.", True),
     ("How much was the Real change in Sales for AMCOR in FY 2023 vs FY 2022?", "0%",
      "The Real Growth was flat in FY 2023 vs FY 2022.", True),
+    ("How much (in USD billions) did American Water Works pay out in cash dividends for FY2020?",
+     "$0.39 billion", "$0.40", True),  # 389 million; "$0.40" is stated to one decimal
     (COGS, "", "$32780.00", False),  # a refusal
 ])
 def test_numbers_with_scale_and_unit(question, answer, reference, right):

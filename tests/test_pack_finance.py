@@ -123,6 +123,12 @@ def test_balance_sheet_line_items(question, label, text):
     assert (best.row.label, best.text) == (label, text)
 
 
+def test_a_table_without_a_scale_note_is_read_in_the_unit_asked():
+    line = "Consolidated Balance Sheets | Merchandise inventories | February 2, 2019: 5,409 | February 3, 2018: 5,209"
+    q = "What is the year end FY2019 total amount of inventories for Best Buy? Answer in USD millions."
+    assert read_rows(q, rows_in(line))[0].text == "$5,409 million"
+
+
 def test_no_row_for_an_unnamed_item_or_a_missing_period():
     assert read_rows("What is the FY2016 capital expenditure amount (in USD millions)?", rows_in(THREE_M)) == []
     assert asked_items("Who is the CEO?") == []

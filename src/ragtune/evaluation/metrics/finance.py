@@ -6,7 +6,8 @@ numbers and verdicts are scored without an LLM judge. Explanations are not check
   or an answer without a leading verdict is wrong.
 - **numbers** (the reference is a bare number, or states one and the question asks for a quantity): the first
   amount the answer states (bare years such as "2019" skipped) must equal one the reference states, within
-  ``TOLERANCE`` of it or equal at the reference's precision (gold "0.66": 0.6612 is right). Scale and unit are
+  ``TOLERANCE`` of it or equal at the reference's precision (gold "0.66": 0.6612 is right; trailing zeros are
+  not precision: gold "$0.40" is 0.4, so 0.39 billion is right). Scale and unit are
   understood: a number without a scale word is in the unit the question asks for ("in USD millions"), so
   "$1,577.00" is "1577 million" and "$1.577 billion"; a percentage is also right written as a fraction or a
   bare number ("12.6%" = "0.126" = "12.6"); the sign is not compared (filings print outflows in parentheses,
@@ -63,6 +64,12 @@ def _close(x: float, ref: float, decimals: int, ref_scale: float) -> bool:
     return round(x / ref_scale, decimals) == round(ref / ref_scale, decimals)
 
 
+def precision(a: Amount) -> int:
+    """The decimals ``a`` is stated to: trailing zeros do not count (FinanceBench writes every amount with two
+    decimals, "$0.40" for 0.4 and "$11588.00" for 11,588)."""
+    return len(f"{abs(a.number):.{a.decimals}f}".split(".")[1].rstrip("0")) if a.decimals else 0
+
+
 def same_amount(answer: Amount, reference: Amount, unit: float | None) -> bool:
     """Whether ``answer`` states ``reference`` (see the module docstring for the rules)."""
     if reference.percent or answer.percent:
@@ -70,9 +77,9 @@ def same_amount(answer: Amount, reference: Amount, unit: float | None) -> bool:
         got = abs(answer.number)
         ref_forms = [ref] if reference.percent else [ref, ref * 100]
         got_forms = [got] if answer.percent else [got, got * 100]
-        return any(_close(g, r, reference.decimals, 1.0) for g in got_forms for r in ref_forms)
+        return any(_close(g, r, precision(reference), 1.0) for g in got_forms for r in ref_forms)
     ref_unit = reference.scale if reference.scale > 1 else unit or 1.0
-    return _close(_in_units(answer, unit), _in_units(reference, unit), reference.decimals, ref_unit)
+    return _close(_in_units(answer, unit), _in_units(reference, unit), precision(reference), ref_unit)
 
 
 def check(question: str, answer: str, reference: str) -> tuple[bool | None, dict[str, Any]]:

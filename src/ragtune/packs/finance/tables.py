@@ -119,7 +119,8 @@ def answer_text(question: str, amount: Amount, item: LineItem | None) -> str:
 
 def read_rows(question: str, rows: list[TableRow]) -> list[Reading]:
     """The values of the rows that hold the question's line item, in the column of the (first) period it names,
-    best label match first; rows below ``MIN_MATCH`` or without that period's column are left out."""
+    best label match first; rows below ``MIN_MATCH`` or without that period's column are left out. A table whose
+    title states no scale is read in the unit the question asks for."""
     periods = question_periods(question)
     items = asked_items(question)
     item = items[0] if items else None
@@ -128,9 +129,10 @@ def read_rows(question: str, rows: list[TableRow]) -> list[Reading]:
         score = label_match(question, row.label, items)
         if score < MIN_MATCH:
             continue
+        scale = row.scale if row.scale > 1 else asked_scale(question) or 1.0
         for period in periods[:1]:
             column = row.column(period)
-            if column is None or (amount := parse_cell(column[1], row.scale)) is None:
+            if column is None or (amount := parse_cell(column[1], scale)) is None:
                 continue
             out.append(Reading(row, column[0], amount, score, answer_text(question, amount, item)))
     return sorted(out, key=lambda r: -r.score)
