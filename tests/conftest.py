@@ -18,15 +18,21 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 DATA = Path(__file__).parent / "data"
 
 
-def write_pdf(path: Path, pages: list[str]) -> None:
-    """A real multi-page PDF with extractable text."""
+def write_pdf(path: Path, pages: list[str], owner_password: str | None = None, user_password: str = "",
+              method: str = "AES_128") -> None:
+    """A real multi-page PDF with extractable text; encrypted (``method``: RC4, AES_128, AES_256) when an
+    ``owner_password`` is given, opening without a password unless ``user_password`` is set."""
     from fpdf import FPDF
+    from fpdf.enums import EncryptionMethod
 
     pdf = FPDF()
     pdf.set_font("helvetica", size=11)
     for text in pages:
         pdf.add_page()
         pdf.multi_cell(0, 6, text)
+    if owner_password:
+        pdf.set_encryption(owner_password=owner_password, user_password=user_password,
+                           encryption_method=EncryptionMethod[method])
     pdf.output(str(path))
 
 

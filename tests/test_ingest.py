@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import write_pdf
 from ragtune.cli.main import app
 from ragtune.errors import InputError
 
@@ -71,20 +72,23 @@ def bad_folder(tmp_path: Path, corpus: Path) -> Path:
 
 def test_bad_files_are_skipped_with_reasons(new_store_project, tmp_path, corpus):
     folder = bad_folder(tmp_path, corpus)
+    write_pdf(folder / "locked.pdf", ["Confidential."], owner_password="owner", user_password="user")
     result = cli("ingest", str(folder), "-p", str(new_store_project.root), "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert set(report) >= {"files_seen", "files_ingested", "chunks_added", "chunks_removed", "chunks_total",
                            "skipped"}
     reasons = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
-    assert set(reasons) == {"broken.pdf", "empty.txt", "blob.txt"}
+    assert set(reasons) == {"broken.pdf", "empty.txt", "blob.txt", "locked.pdf"}
     assert "corrupt PDF" in reasons["broken.pdf"]
+    assert reasons["locked.pdf"] == "encrypted PDF: needs a password"
     assert reasons["empty.txt"] == "empty file"
     assert "binary" in reasons["blob.txt"]
     assert report["files_ingested"] == 2
     strict = cli("ingest", str(folder), "-p", str(new_store_project.root), "--strict")
     assert strict.exit_code == 1
     assert "broken.pdf" in strict.stderr and "--strict" in strict.stderr
+    assert "locked.pdf:" in strict.stderr and "encrypted PDF: needs a password" in strict.stderr
 
 
 def test_missing_input_is_an_error(new_project, tmp_path):

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_pdf
 from ragtune.documents.loaders import LoadError, loader_for
 
 
@@ -39,6 +40,21 @@ def test_pdf_pages_and_records_are_numbered(corpus):
     _, rows = load(corpus / "products.csv")
     assert [r.number for r in rows] == [2, 3, 4]  # file line numbers
     assert "sku: W-300" in rows[2].text
+
+
+@pytest.mark.parametrize("method", ["RC4", "AES_128", "AES_256"])
+def test_permission_only_encrypted_pdf_opens(tmp_path, method):
+    path = tmp_path / "filing.pdf"
+    write_pdf(path, ["Net revenue was 4,200 million dollars."], owner_password="owner-secret", method=method)
+    _, pages = load(path)
+    assert "4,200 million" in pages[0].text
+
+
+def test_pdf_that_needs_a_password_is_refused(tmp_path):
+    path = tmp_path / "locked.pdf"
+    write_pdf(path, ["Confidential."], owner_password="owner-secret", user_password="user-secret")
+    with pytest.raises(LoadError, match="encrypted PDF: needs a password"):
+        load(path)
 
 
 @pytest.mark.parametrize("name,data,reason", [

@@ -17,18 +17,20 @@ class PdfLoader(Loader):
 
     def load(self, path: Path, data: bytes) -> list[Page]:
         from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
+        from pypdf.errors import DependencyError, PyPdfError
 
         logging.getLogger("pypdf").setLevel(logging.ERROR)
         if not data.lstrip()[:5] == b"%PDF-":
             raise LoadError("not a PDF (no %PDF- header)")
         try:
             reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted:
-                raise LoadError("encrypted PDF")
+            if reader.is_encrypted and not reader.decrypt(""):  # permissions only: the empty user password opens it
+                raise LoadError("encrypted PDF: needs a password")
             pages = [Page(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)]
         except LoadError:
             raise
+        except DependencyError as e:
+            raise LoadError(f"encrypted PDF: {e}") from None
         except (PyPdfError, ValueError, KeyError, TypeError, OSError) as e:
             raise LoadError(f"corrupt PDF: {e}") from None
         if not any(p.text.strip() for p in pages):
