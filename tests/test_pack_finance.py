@@ -140,14 +140,17 @@ def test_finance_pack_hooks():
     pack = make_pack("finance")
     capex = "What is the FY2019 capital expenditure amount (in USD millions) for 3M?"
     debt = "Has Microsoft increased its debt on balance sheet between FY2023 and the FY2022 period?"
-    assert pack.form(capex) == "line_item" and pack.form(debt) == "change"
+    assert pack.form(capex) == "line_item:capital expenditure" and pack.form(debt) == "change"
+    assert pack.form("What is the FY2019 adjusted EBITDA?") == "line_item"
     assert pack.form("How much does Pfizer expect to pay to spin off Upjohn in USD million?") == "amount"
     assert pack.form("Which region had the Highest EBITDAR Contribution for MGM during FY2022?") is None
     assert pack.form("Has MGM Resorts paid dividends to common shareholders in FY2022?") is None  # no verdict rule
     ppe, proceeds = THREE_M.splitlines()
-    assert pack.states_form("line_item", ppe) and not pack.states_form("line_item", "Capital spending rose.")
-    assert pack.read(capex, "line_item", ppe) == ["$1,699 million"]
-    assert pack.read(capex, "line_item", proceeds) == []
+    form = pack.form(capex)
+    assert pack.states_form(form, ppe) and not pack.states_form(form, proceeds)
+    assert pack.states_form("line_item", proceeds) and not pack.states_form(form, "Capital spending rose.")
+    assert pack.read(capex, form, ppe) == ["$1,699 million"]
+    assert pack.read(capex, form, proceeds) == []
     assert pack.read("What was the Adjusted EBITDA for FY 2023?", "line_item",
                      "Adjusted EBITDA of $2,018 million in fiscal 2023, up 3%.")[0] == "$2,018 million"
     row = "Balance Sheets (In millions) | Long-term debt | June 30, 2023: 41,990 | 2022: 47,032"

@@ -10,9 +10,9 @@ from pydantic import Field
 
 from ragtune.packs.base import AnswerPack, PackConfig
 from ragtune.packs.finance.amounts import Amount, amounts, parse_cell
-from ragtune.packs.finance.line_items import asked_items
+from ragtune.packs.finance.line_items import LINE_ITEMS, asked_items
 from ragtune.packs.finance.periods import Period, question_periods
-from ragtune.packs.finance.tables import label_match, parse_row, read_rows
+from ragtune.packs.finance.tables import item_match, label_match, parse_row, read_rows
 from ragtune.packs.registry import packs
 
 LINE_ITEM = "line_item"
@@ -46,31 +46,41 @@ class FinancePack(AnswerPack):
     config: FinanceConfig
 
     def form(self, question: str) -> str | None:
+        """``line_item:<name>`` for a line item of ``LINE_ITEMS`` (``line_item`` for another quantity of a
+        period), ``change``, ``amount`` or None."""
         periods = question_periods(question)
+        items = asked_items(question)
         if _YES_NO.match(question):
             up_or_down = _UP.search(question) or _DOWN.search(question)
-            return CHANGE if up_or_down and asked_items(question) and len(periods) >= 2 else None
-        if periods and (asked_items(question) or _QUANTITY.search(question)):
+            return CHANGE if up_or_down and items and len(periods) >= 2 else None
+        if periods and items:
+            return f"{LINE_ITEM}:{items[0].name}"
+        if periods and _QUANTITY.search(question):
             return LINE_ITEM
         return AMOUNT if _QUANTITY.search(question) else None
 
     def states_form(self, form: str, text: str) -> bool:
-        if form in (LINE_ITEM, CHANGE):
+        """A table row with an amount (of the named line item, for ``line_item:<name>``), or for ``amount`` a
+        sentence stating money, a scale or a percentage."""
+        kind, _, name = form.partition(":")
+        if kind in (LINE_ITEM, CHANGE):
             row = parse_row(text)
-            return row is not None and any(parse_cell(cell) is not None for _, cell in row.cells)
-        if form == AMOUNT:
-            return any(not a.is_year for a in amounts(text))
-        return False
+            if row is None or all(parse_cell(cell) is None for _, cell in row.cells):
+                return False
+            item = next((i for i in LINE_ITEMS if i.name == name), None)
+            return item is None or item_match(row.label, item) >= self.config.min_label_match
+        return kind == AMOUNT and bool(prose_amounts(text))
 
     def read(self, question: str, form: str, text: str) -> list[str]:
         if form == CHANGE:
             return self._change(question, text)
+        kind = form.partition(":")[0]
         row = parse_row(text)
         if row is not None:
-            if form != LINE_ITEM:
+            if kind != LINE_ITEM:
                 return []
             return [r.text for r in read_rows(question, [row]) if r.score >= self.config.min_label_match]
-        if form in (LINE_ITEM, AMOUNT):
+        if kind in (LINE_ITEM, AMOUNT):
             return [text[a.start:a.end].strip() for a in prose_amounts(text)]
         return []
 

@@ -78,13 +78,18 @@ def _phrase_match(label: str, phrase: str) -> float:
     return recall * (0.9 if " ".join(pw) in " ".join(lw) else 0.8) - 0.02 * max(0, len(lw) - len(pw))
 
 
+def item_match(label: str, item: LineItem) -> float:
+    """How well ``label`` matches one of the labels ``item`` is printed under (0..1)."""
+    return max(_phrase_match(label, p) for p in item.labels)
+
+
 def label_match(question: str, label: str, items: list[LineItem] | None = None) -> float:
     """How well ``label`` matches the line item ``question`` asks for (0..1): by the named line items' printed
     labels (``LINE_ITEMS``) when the question names one, else by the share of the question's content words in
     the label."""
     items = asked_items(question) if items is None else items
     if items:
-        return max(_phrase_match(label, p) for item in items[:1] for p in item.labels)
+        return item_match(label, items[0])
     q, lab = _words(question), _words(label)
     return len(q & lab) / len(lab) if lab and q & lab else 0.0
 
