@@ -155,4 +155,5 @@ def test_finance_pack_hooks():
                      "Adjusted EBITDA of $2,018 million in fiscal 2023, up 3%.")[0] == "$2,018 million"
     row = "Balance Sheets (In millions) | Long-term debt | June 30, 2023: 41,990 | 2022: 47,032"
     assert pack.read(debt, "change", row) == ["No: Long-term debt 41,990 in FY2023 against 47,032 in FY2022"]
-    assert not pack.yes_no(debt) and not pack.about_document("What is the effective date of the new standard?")
+    assert not pack.yes_no(debt) and pack.yes_no("Has MGM Resorts paid dividends to common shareholders in FY2022?")
+    assert not pack.yes_no(capex) and not pack.about_document("What is the effective date of the new standard?")

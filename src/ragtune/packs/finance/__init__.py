@@ -71,6 +71,11 @@ class FinancePack(AnswerPack):
             return item is None or item_match(row.label, item) >= self.config.min_label_match
         return kind == AMOUNT and bool(prose_amounts(text))
 
+    def yes_no(self, question: str) -> bool:
+        """A yes/no question other than a ``change`` one (which is read from its row) gets the thresholded
+        verdict (``yes_threshold``)."""
+        return bool(_YES_NO.match(question)) and self.form(question) != CHANGE
+
     def read(self, question: str, form: str, text: str) -> list[str]:
         if form == CHANGE:
             return self._change(question, text)
