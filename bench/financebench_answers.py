@@ -45,36 +45,42 @@ def load_rows(data: Path) -> list[dict]:
     return rows
 
 
-def open_project(workdir: Path, data: Path, documents: list[str]):
-    """The project of the filings (made and ingested on first use; ingest skips unchanged files)."""
+def ingest(workdir: Path, data: Path, documents: list[str]) -> None:
+    """The project of the filings, made and ingested on first use (ingest skips unchanged files)."""
     from ragtune import Project
 
     if not (workdir / "ragtune.yaml").exists():
         Project.init(workdir, name="financebench_dev")
     project = Project(workdir)
-    project.config.bench.metrics = METRICS
-    project.config.bench.primary_metric = "finance_check"
     t0 = time.perf_counter()
     report = project.ingest([data / "pdfs" / d for d in documents])
     print(f"ingest: {report.chunks_added} chunks added, {len(report.skipped)} skipped in "
-          f"{time.perf_counter() - t0:.0f} s", flush=True)
+          f"{time.perf_counter() - t0:.0f} s ({project.store.count_chunks()} chunks)", flush=True)
     for skipped in report.skipped:
         print(f"  skipped {skipped}", flush=True)
-    return project
+    project.close()
 
 
-def answer(project, rows: list[dict], pack: str, pipeline: str | None, limit: int | None) -> dict:
-    """The bench run of ``extract`` under ``pack`` (its own pipeline unless ``pipeline`` is given)."""
+def answer(workdir: Path, rows: list[dict], pack: str, pipeline: str | None, limit: int | None) -> dict:
+    """The bench run of ``extract`` under ``pack``, with the pipeline the pack was measured with unless
+    ``pipeline`` is given (a project opened per pack: the pack is built once per project)."""
+    from ragtune import Project
     from ragtune.evaluation.bench import run_bench
+    from ragtune.packs import packs
 
+    project = Project(workdir)
     project.config.answer.pack = pack
+    project.config.bench.metrics = METRICS
+    project.config.bench.primary_metric = "finance_check"
+    pipeline = pipeline or packs.get(pack).pipeline
     path = project.workdir / "financebench_questions.jsonl"
     path.write_text("".join(json.dumps({k: r[k] for k in ("id", "question", "answer", "document")}) + "\n"
                             for r in rows), encoding="utf-8")
     arm = f"rag:{pipeline}:extract" if pipeline else "rag:extract"
     t0 = time.perf_counter()
     results = run_bench(project.bench_system, [arm], path, limit=limit, run=f"answers-{pack}")
-    print(f"  {pack}: {results['n_questions']} questions in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"  {pack} ({arm}): {results['n_questions']} questions in {time.perf_counter() - t0:.0f} s", flush=True)
+    project.close()
     return results
 
 
@@ -132,12 +138,11 @@ def main() -> None:
     if not (args.data / "questions.jsonl").is_file():
         sys.exit(f"{args.data}: no questions.jsonl (give --data, a financebench_dev folder)")
     rows = load_rows(args.data)[: args.limit]
-    project = open_project(args.workdir, args.data, sorted({r["document"] for r in rows}))
+    ingest(args.workdir, args.data, sorted({r["document"] for r in rows}))
     out = {"floors": floors(rows), "packs": {}}
     for pack in args.packs.split(","):
-        results = answer(project, rows, pack, args.pipeline, args.limit)
+        results = answer(args.workdir, rows, pack, args.pipeline, args.limit)
         out["packs"][pack] = summarise(rows, results)
-    project.close()
     path = args.workdir / "answers.json"
     path.write_text(json.dumps(out, indent=1), encoding="utf-8")
     keys = sorted({k for s in out["packs"].values() for k in s["correct"]})
