@@ -86,3 +86,21 @@ def test_config_validation():
         chunkers.get("token_window").Config(chunk_tokens=50, overlap_tokens=50)
     with pytest.raises(ValidationError):
         chunkers.get("parent_child").Config(chunk_tokens=100, parent_tokens=50)
+
+
+@pytest.mark.parametrize("name", ["sentence", "recursive", "parent_child", "sentence_window"])
+def test_table_rows_stay_whole_and_chunks_carry_their_context(name, counter):
+    rows = [f"Cash Flows (in millions) | Item no. {i}. U.S. Treasury sales | 2022: ({i},204) | 2021: {i}87"
+            for i in range(12)]
+    text = "# Annual Report\n\n## Liquidity\n\nCash was ample. We paid down debt.\n\n" + "\n".join(rows) + "\n\nAfter."
+    document = Document("r.md", "Annual Report 2022", "0", [Page(1, text)])
+    cfg = chunkers.get(name).Config(chunk_tokens=64, overlap_tokens=0)
+    chunks = chunkers.get(name)(cfg, counter).chunk(document)
+    row_chunks = [c for c in chunks if "| Item no." in c.text and c.indexed]
+    assert row_chunks
+    for c in row_chunks:
+        assert all(line in rows for line in c.text.splitlines() if "| Item no." in line), c.text  # whole rows only
+        assert c.metadata["context"].startswith("Annual Report 2022 > ")
+        assert c.metadata["context"].endswith(" > Cash Flows (in millions)")
+        assert c.index_text() == f"{c.metadata['context']}\n{c.text}" and c.index_text(context=False) == c.text
+    assert any(c.metadata["context"] == "Annual Report 2022 > Liquidity > Cash Flows (in millions)" for c in row_chunks)

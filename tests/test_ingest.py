@@ -157,3 +157,15 @@ def test_sigkill_mid_ingest_then_rerun_matches_clean_run(tmp_path, corpus, backe
     assert resumed.files_unchanged == partial and resumed.files_ingested == 60 - partial
     clean = Project.init(tmp_path / "clean").ingest([folder])
     assert resumed.chunks_total == clean.chunks_total
+
+
+def test_an_index_built_without_chunk_context_must_be_rebuilt(tmp_path):
+    from ragtune.errors import ConfigError
+    from ragtune.index.sqlite_store import SQLiteStore
+
+    old = SQLiteStore(tmp_path / "index.db", "m")
+    old.db.execute("DELETE FROM meta WHERE key='indexed_text'")  # as written before chunk context was indexed
+    old.close()
+    with pytest.raises(ConfigError, match="ingest --rebuild"):
+        SQLiteStore(tmp_path / "index.db", "m")
+    SQLiteStore(tmp_path / "index.db", "m", indexed="text").close()  # index.context: false reads it

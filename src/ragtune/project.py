@@ -43,6 +43,8 @@ class IndexConfig(Strict):
 
     hypothetical_questions: HypotheticalQuestionsConfig = Field(default_factory=HypotheticalQuestionsConfig)
     graph: GraphConfig = Field(default_factory=GraphConfig)
+    context: bool = Field(True, description="BM25 and the embedder index each chunk's context line (document title > "
+                          "section heading > table title) with its text; changing it needs `ingest --rebuild`.")
 
 
 def _default_pipelines() -> dict[str, list[str | dict[str, Any]]]:
@@ -152,15 +154,17 @@ class Project:
     def store(self):
         """The index of chunks and vectors, by ``store.backend``: ``.ragtune/index.db`` (sqlite) or the PostgreSQL
         database at ``store.url`` (postgres). BM25 is built from it either way, in ``.ragtune/bm25``."""
+        from ragtune.index.store import indexed_text
+
         c = self.config.store
         if c.backend == "postgres":
             from ragtune.index.postgres_store import PostgresStore
 
             return PostgresStore(self._store_url(), self.embedder.identity, c.hnsw_m, c.hnsw_ef_construction,
-                                 c.ef_search)
+                                 c.ef_search, indexed_text(self.config.index.context))
         from ragtune.index.sqlite_store import SQLiteStore
 
-        return SQLiteStore(self.workdir / "index.db", self.embedder.identity)
+        return SQLiteStore(self.workdir / "index.db", self.embedder.identity, indexed_text(self.config.index.context))
 
     def _store_url(self) -> str:
         import os
@@ -185,7 +189,7 @@ class Project:
     def bm25(self):
         from ragtune.index.bm25 import BM25Index
 
-        return BM25Index(self.workdir / "bm25")
+        return BM25Index(self.workdir / "bm25", self.config.index.context)
 
     @cached_property
     def vectors(self):
@@ -273,9 +277,10 @@ class Project:
             from ragtune.index.ray_ingest import RayIngestor
 
             ingestor = RayIngestor(self.root, self.config.documents, self.chunker, self.embedder, self.store, scale,
-                                   enrichers)
+                                   enrichers, self.config.index.context)
         else:
-            ingestor = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store, enrichers)
+            ingestor = Ingestor(self.root, self.config.documents, self.chunker, self.embedder, self.store, enrichers,
+                                self.config.index.context)
         report = ingestor.run(resolved, on_file=on_file, on_start=on_start)
         self.bm25.sync(self.store)
         self.vectors.sync()

@@ -25,6 +25,25 @@ YES_NO_QUESTION = re.compile(r"^(?:what is\s+)?(?:does|do|did|is|are|was|were|ha
 """A lower-cased question that asks for a yes or a no: it opens with an auxiliary verb."""
 
 
+TABLE_ROW = re.compile(r"^[^\n|]*(?: \| [^\n|]+)+$", re.MULTILINE)
+"""A table row as the loaders write it: ``title | label | header: cell | ...`` on one line (cells joined by " | ")."""
+
+
+def is_table_row(line: str) -> bool:
+    """Whether ``line`` is a table row: cells joined by " | ", two joins or more, or one before a ``header: cell``."""
+    line = line.strip()
+    if not TABLE_ROW.fullmatch(line):
+        return False
+    parts = line.split(" | ")
+    return len(parts) >= 3 or ": " in parts[1]
+
+
+def table_row_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """The (start, end) of each table row line inside ``text[start:end]``."""
+    end = len(text) if end is None else end
+    return [(m.start(), m.end()) for m in TABLE_ROW.finditer(text, start, end) if is_table_row(m.group())]
+
+
 def content_words(text: str) -> set[str]:
     """Lower-cased words of three or more letters or digits, without common function words."""
     return {w.lower() for w in _WORD.findall(text)} - _STOP
@@ -71,7 +90,27 @@ def sentence_pattern(rule: SentenceRule) -> re.Pattern[str]:
     return re.compile(mark + _BREAKS[rule.breaks])
 
 
+def sentence_cuts(text: str, rule: SentenceRule, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """The boundaries of ``rule`` in ``text[start:end]`` as (start, end) of the separator matched, none inside a
+    table row, and the line ends around each row (a row is one sentence)."""
+    end = len(text) if end is None else end
+    rows = table_row_spans(text, start, end)
+    cuts = [(m.start(), m.end()) for m in sentence_pattern(rule).finditer(text, start, end)
+            if not any(a < m.end() and m.start() < b for a, b in rows)]
+    cuts += [(a, a) for a, _ in rows] + [(b, b) for _, b in rows]
+    return sorted(set(cuts))
+
+
 def split_sentences(text: str, rule: SentenceRule) -> list[str]:
-    """``text`` cut at every boundary of ``rule`` (the pieces as ``re.split`` gives them, not stripped)."""
-    return sentence_pattern(rule).split(text)
+    """``text`` cut at every boundary of ``rule`` (the pieces as ``re.split`` gives them, not stripped); a table
+    row (``is_table_row``) is one piece, never cut."""
+    if " | " not in text or not table_row_spans(text):
+        return sentence_pattern(rule).split(text)
+    pieces, pos = [], 0
+    for a, b in sentence_cuts(text, rule):
+        if a >= pos:
+            pieces.append(text[pos:a])
+            pos = b
+    pieces.append(text[pos:])
+    return [p for p in pieces if p] or [text]
 

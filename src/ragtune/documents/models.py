@@ -59,3 +59,9 @@ class Chunk:
     parent_id: str | None = None
     indexed: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def index_text(self, context: bool = True) -> str:
+        """What BM25 and the embedder index: ``metadata["context"]`` (document title > section > table title) and
+        the text, or the text alone; the text is what is stored and shown."""
+        ctx = self.metadata.get("context") if context else None
+        return f"{ctx}\n{self.text}" if ctx else self.text

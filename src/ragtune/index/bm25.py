@@ -12,10 +12,12 @@ from ragtune.index.store import Store
 
 
 class BM25Index:
-    """A bm25s index tagged with the store generation it was built from."""
+    """A bm25s index tagged with the store generation it was built from; ``context``: each chunk is indexed with
+    its context line (``Chunk.index_text``)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, context: bool = True) -> None:
         self.directory = directory
+        self.context = context
         self.retriever = None
         self.ids: list[str] = []
         self.positions: dict[str, int] = {}  # chunk id -> row of the index, for filter masks
@@ -48,7 +50,7 @@ class BM25Index:
     def _build(self, store: Store) -> None:
         import bm25s
 
-        self.ids, texts = store.indexed_chunks()
+        self.ids, texts = store.indexed_chunks(self.context)
         self.retriever = bm25s.BM25()
         if texts:
             self.retriever.index(self._tokenize(texts), show_progress=False)

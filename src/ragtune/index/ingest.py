@@ -88,8 +88,9 @@ class Ingestor:
     group_chunks = 256
 
     def __init__(self, root: Path, config: DocumentsConfig, chunker: Chunker, embedder: Embedder,
-                 store: Store, enrichers: dict[str, Enricher] | None = None) -> None:
+                 store: Store, enrichers: dict[str, Enricher] | None = None, context: bool = True) -> None:
         self.root = root.resolve()
+        self.context = context  # embed each chunk's context line with its text (index.context)
         self.config = config
         self.chunker = chunker
         self.embedder = embedder
@@ -138,7 +139,7 @@ class Ingestor:
 
     def write_group(self, report: IngestReport, pending: list[tuple[Document, list[Chunk]]]) -> None:
         """Embed the chunks of the ``pending`` documents in one call, then ``write`` each; empties ``pending``."""
-        texts = [[c.text for c in chunks if c.indexed] for _, chunks in pending]
+        texts = [index_texts(chunks, self.context) for _, chunks in pending]
         vectors = self.embedder.embed_cached([t for doc_texts in texts for t in doc_texts], self.store)
         start = 0
         for (doc, chunks), doc_texts in zip(pending, texts, strict=True):
@@ -167,10 +168,15 @@ class Ingestor:
         return report
 
 
+def index_texts(chunks: list[Chunk], context: bool) -> list[str]:
+    """What the embedder reads of the searchable ``chunks`` (``Chunk.index_text``)."""
+    return [c.index_text(context) for c in chunks if c.indexed]
+
+
 def load_document(path: Path, source: str, stored_sha256: str | None, config: DocumentsConfig) -> Document | None:
     """The document of file ``path`` (stored as ``source``), or None when its content hashes to
     ``stored_sha256`` (that of the stored version); raises LoadError for a file that cannot be indexed."""
-    loader = loader_for(path)
+    loader = loader_for(path, config.tables)
     if loader is None:
         raise LoadError(f"unsupported file type {path.suffix or '(no suffix)'!r}")
     size = path.stat().st_size

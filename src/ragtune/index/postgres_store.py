@@ -74,7 +74,7 @@ class PostgresStore(Store):
     has_vector_index = True
 
     def __init__(self, url: str, embed_model: str, hnsw_m: int = 16, hnsw_ef_construction: int = 64,
-                 ef_search: int = 40) -> None:
+                 ef_search: int = 40, indexed: str = "context+text") -> None:
         import psycopg
         from pgvector.psycopg import register_vector
 
@@ -87,7 +87,7 @@ class PostgresStore(Store):
                 if self.db.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone() is None:
                     self.db.execute("CREATE EXTENSION vector")
                 self.db.execute(_SCHEMA)
-                check_meta(self.name, self._meta, self._set_meta, SCHEMA_VERSION, embed_model)
+                check_meta(self.name, self._meta, self._set_meta, SCHEMA_VERSION, embed_model, indexed)
             register_vector(self.db)
         except psycopg.errors.InsufficientPrivilege as e:
             self.db.close()
@@ -181,9 +181,10 @@ class PostgresStore(Store):
                                "AND c.start < %s ORDER BY c.start", (source, chars))
         return [Chunk(*r[:8], indexed=r[8], metadata=r[9]) for r in rows]
 
-    def indexed_chunks(self) -> tuple[list[str], list[str]]:
-        rows = self.db.execute("SELECT id, text FROM ragtune_chunks WHERE indexed ORDER BY seq").fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows]
+    def indexed_chunks(self, context: bool = True) -> tuple[list[str], list[str]]:
+        rows = self.db.execute("SELECT id, text, metadata->>'context' FROM ragtune_chunks WHERE indexed ORDER BY seq"
+                               ).fetchall()
+        return [r[0] for r in rows], [f"{r[2]}\n{r[1]}" if context and r[2] else r[1] for r in rows]
 
     def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
         with self.db.transaction(), self.db.cursor(name="ragtune_indexed_vectors") as cur:  # one snapshot

@@ -19,7 +19,7 @@ from ragtune.documents.chunkers import Chunker
 from ragtune.documents.loaders import LoadError
 from ragtune.errors import ConfigError
 from ragtune.index.embedder import Embedder
-from ragtune.index.ingest import Enricher, Ingestor, IngestReport, Skipped, load_document
+from ragtune.index.ingest import Enricher, Ingestor, IngestReport, Skipped, index_texts, load_document
 from ragtune.index.store import Store
 
 Batch = dict[str, np.ndarray]
@@ -46,14 +46,16 @@ class EmbedChunks:
     document's float32 vectors as bytes. Given ``load`` (documents config and chunker), it first loads and
     chunks the batch's files itself."""
 
-    def __init__(self, embedder: Embedder, load: tuple[DocumentsConfig, Chunker] | None = None) -> None:
+    def __init__(self, embedder: Embedder, load: tuple[DocumentsConfig, Chunker] | None = None,
+                 context: bool = True) -> None:
         self.embedder = embedder
         self.load = load
+        self.context = context
 
     def __call__(self, batch: Batch) -> Batch:
         if self.load:
             batch = load_and_chunk(batch, *self.load)
-        texts: list[list[str]] = [[c.text for c in pickle.loads(p)[1] if c.indexed] if p else []
+        texts: list[list[str]] = [index_texts(pickle.loads(p)[1], self.context) if p else []
                                   for p in batch["payload"]]
         flat = [t for doc in texts for t in doc]
         vectors = self.embedder.embed(flat) if flat else np.zeros((0, 0), dtype=np.float32)
@@ -69,11 +71,11 @@ class RayIngestor(Ingestor):
     Vectors are computed by the actors (the store's vector cache is written, not read)."""
 
     def __init__(self, root: Path, config: DocumentsConfig, chunker: Chunker, embedder: Embedder, store: Store,
-                 scale: ScaleConfig, enrichers: dict[str, Enricher] | None = None) -> None:
+                 scale: ScaleConfig, enrichers: dict[str, Enricher] | None = None, context: bool = True) -> None:
         if enrichers:
             raise ConfigError(f"scale.engine 'ray' does not run ingest-time enrichment ({', '.join(enrichers)}): "
                               "use scale.engine 'local', or set index.hypothetical_questions.per_chunk: 0")
-        super().__init__(root, config, chunker, embedder, store)
+        super().__init__(root, config, chunker, embedder, store, context=context)
         self.scale = scale
 
     def run(self, paths: list[Path], on_file: Callable[[str, int], None] | None = None,
@@ -98,7 +100,7 @@ class RayIngestor(Ingestor):
                                         batch_format="numpy", compute=ray.data.TaskPoolStrategy(size=cpus - embedders),
                                         ray_remote_args_fn=lambda: {"num_cpus": 1})
                     load = None
-                ds = ds.map_batches(EmbedChunks, fn_constructor_args=(self.embedder, load),
+                ds = ds.map_batches(EmbedChunks, fn_constructor_args=(self.embedder, load, self.context),
                                     batch_size=self.scale.batch_files, batch_format="numpy",
                                     compute=ray.data.ActorPoolStrategy(size=embedders))
                 for batch in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=1):
@@ -118,7 +120,7 @@ class RayIngestor(Ingestor):
             report.files_unchanged += 1
         else:
             doc, chunks = pickle.loads(batch["payload"][i])
-            texts = [c.text for c in chunks if c.indexed]
+            texts = index_texts(chunks, self.context)
             vectors = np.frombuffer(batch["vectors"][i], dtype=np.float32).reshape(len(texts), -1) if texts \
                 else np.zeros((0, 0), dtype=np.float32)
             if texts:

@@ -36,7 +36,7 @@ class SQLiteStore(Store):
     """One SQLite database file. Vectors live in a sqlite-vec ``vec0`` table keyed by chunk rowid, so a
     document's chunks and vectors change in the same transaction."""
 
-    def __init__(self, path: Path, embed_model: str) -> None:
+    def __init__(self, path: Path, embed_model: str, indexed: str = "context+text") -> None:
         import sqlite_vec
 
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +51,7 @@ class SQLiteStore(Store):
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             with self._tx():
-                check_meta(str(self.path), self._meta, self._set_meta, SCHEMA_VERSION, embed_model)
+                check_meta(str(self.path), self._meta, self._set_meta, SCHEMA_VERSION, embed_model, indexed)
         except sqlite3.DatabaseError as e:
             raise InputError(f"{path}: not a readable ragtune index ({e})") from None
 
@@ -142,9 +142,10 @@ class SQLiteStore(Store):
                                (source, chars)).fetchall()
         return self.chunks([r[0] for r in rows])
 
-    def indexed_chunks(self) -> tuple[list[str], list[str]]:
-        rows = self.db.execute("SELECT id, text FROM chunks WHERE indexed=1 ORDER BY rowid").fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows]
+    def indexed_chunks(self, context: bool = True) -> tuple[list[str], list[str]]:
+        rows = self.db.execute("SELECT id, text, json_extract(metadata, '$.context') FROM chunks WHERE indexed=1 "
+                               "ORDER BY rowid").fetchall()
+        return [r[0] for r in rows], [f"{r[2]}\n{r[1]}" if context and r[2] else r[1] for r in rows]
 
     def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:
         if self._meta("embed_dim") is None:

@@ -83,14 +83,22 @@ class DenseScan:
     ef_search: int | None = None
 
 
+def indexed_text(context: bool) -> str:
+    """The name of what an index embeds per chunk (``Chunk.index_text``): ``context+text`` or ``text``."""
+    return "context+text" if context else "text"
+
+
 def check_meta(name: str, meta: Callable[[str], str | None], set_meta: Callable[[str, str], None],
-               schema_version: int, embed_model: str) -> None:
-    """Stamp a new index with its schema version, generation 0 and embedder; refuse one written by a newer
-    ragtune or with another embedder (``meta`` / ``set_meta`` read and write the store's key-value table)."""
+               schema_version: int, embed_model: str, indexed: str = "context+text") -> None:
+    """Stamp a new index with its schema version, generation 0, embedder and what it embeds (``indexed``, see
+    ``indexed_text``); refuse one written by a newer ragtune, with another embedder or of other chunk text (an
+    index without the stamp embedded the text alone) (``meta`` / ``set_meta`` read and write the store's
+    key-value table)."""
     version = meta("schema_version")
     if version is None:
         set_meta("schema_version", str(schema_version))
         set_meta("generation", "0")
+        set_meta("indexed_text", indexed)
     elif int(version) > schema_version:
         raise ConfigError(f"{name}: index schema v{version} is newer than this ragtune (v{schema_version})")
     stored = meta("embed_model")
@@ -99,6 +107,10 @@ def check_meta(name: str, meta: Callable[[str], str | None], set_meta: Callable[
     elif stored != embed_model:
         raise ConfigError(f"{name}: index was built with embedder {stored!r} but ragtune.yaml says {embed_model!r}; "
                           "run `ragtune ingest --rebuild` to re-embed")
+    stored = meta("indexed_text") or "text"
+    if stored != indexed:
+        raise ConfigError(f"{name}: index embeds chunk {stored!r} but index.context asks for {indexed!r} (chunk "
+                          "context: document title > section > table title); run `ragtune ingest --rebuild`")
 
 class Store(ABC):
     """Persistent chunks and vectors. Every method that changes data is atomic: after a crash the store
@@ -134,8 +146,9 @@ class Store(ABC):
         (where its title, parties and date usually are)."""
 
     @abstractmethod
-    def indexed_chunks(self) -> tuple[list[str], list[str]]:
-        """Ids and texts of all searchable chunks, in a stable order (for building BM25)."""
+    def indexed_chunks(self, context: bool = True) -> tuple[list[str], list[str]]:
+        """Ids and texts of all searchable chunks, in a stable order (for building BM25); with ``context``, each
+        text is ``Chunk.index_text``: its context line, then the text (what the embedder read), else the text."""
 
     @abstractmethod
     def indexed_vectors(self, batch: int = 50_000) -> Iterator[tuple[list[str], np.ndarray]]:

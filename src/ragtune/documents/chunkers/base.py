@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from ragtune.documents.models import Chunk, Document
 from ragtune.documents.tokenizer import SpanCounter, TokenCounter
 from ragtune.registry import Registry
-from ragtune.text import CHUNK_SENTENCES, sentence_pattern
+from ragtune.text import CHUNK_SENTENCES, sentence_cuts, table_row_spans
 
 Span = tuple[int, int]
 
@@ -75,18 +75,27 @@ class ChunkFactory:
         i = bisect.bisect_right(self.heading_starts, offset) - 1
         return self.headings[i][1] if i >= 0 else None
 
+    def context(self, section: str | None, text: str) -> str:
+        """``document title > section heading > table title`` (the parts known, each once)."""
+        rows = table_row_spans(text)
+        first = text[rows[0][0]:rows[0][1]].split(" | ") if rows else []
+        table = first[0] if len(first) >= 3 else None
+        parts = [p for p in (self.doc.title, section, table) if p]
+        return " > ".join(dict.fromkeys(parts))
+
     def __call__(self, i: int, span: Span, prefix: str = "c", **kw) -> Chunk:
         start, end = span
         section = self.section_at(start)
+        text = self.doc.text[start:end]
         return Chunk(
             id=f"{doc_key(self.doc.source)}-{prefix}{i:04d}",
             doc_source=self.doc.source,
-            text=self.doc.text[start:end],
+            text=text,
             start=start,
             end=end,
             page=self.doc.page_at(start),
             n_tokens=self.sc.count(start, end),
-            metadata={"section": section} if section else {},
+            metadata={**({"section": section} if section else {}), "context": self.context(section, text)},
             **kw,
         )
 
@@ -138,7 +147,11 @@ def split_at(text: str, span: Span, pattern: re.Pattern[str], before: bool = Fal
 
 
 def sentences(text: str, span: Span) -> list[Span]:
-    return split_at(text, span, sentence_pattern(CHUNK_SENTENCES))
+    """Sentences of ``span``; a table row line is one sentence."""
+    cuts = [end for _, end in sentence_cuts(text, CHUNK_SENTENCES, *span)]
+    bounds = [span[0], *[c for c in cuts if span[0] < c < span[1]], span[1]]
+    pieces = (strip_span(text, (a, b)) for a, b in zip(bounds, bounds[1:], strict=False))
+    return [p for p in pieces if p]
 
 
 def sections(text: str, span: Span) -> list[Span]:

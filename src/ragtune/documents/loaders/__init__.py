@@ -13,10 +13,11 @@ _BY_SUFFIX = {s: cls for cls in (TextLoader, MarkdownLoader, PdfLoader, HtmlLoad
                                  JsonlLoader) for s in cls.suffixes}
 
 
-def loader_for(path: Path) -> Loader | None:
-    """A fresh loader for ``path``'s suffix, or None when the format is not supported."""
+def loader_for(path: Path, tables: bool = True) -> Loader | None:
+    """A fresh loader for ``path``'s suffix, or None when the format is not supported; ``tables``: tables as
+    row lines with their headers (documents.tables)."""
     cls = _BY_SUFFIX.get(path.suffix.lower())
-    return cls() if cls else None
+    return cls(tables) if cls else None
 
 
 __all__ = ["LoadError", "Loader", "decode_text", "loader_for", "loaders"]

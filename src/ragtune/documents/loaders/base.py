@@ -21,6 +21,9 @@ class Loader(ABC):
     suffixes: ClassVar[tuple[str, ...]]
     paged: ClassVar[bool] = False
 
+    def __init__(self, tables: bool = True) -> None:
+        self.tables = tables  # table rows as lines with their headers (documents.tables)
+
     @abstractmethod
     def load(self, path: Path, data: bytes) -> list[Page]:
         """Pages of ``data`` (read from ``path``); raises LoadError with a reason."""
