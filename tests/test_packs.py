@@ -138,5 +138,5 @@ def test_a_pack_is_a_registered_class_with_a_typed_config():
         "the secured overnight financing rate"]
     with pytest.raises(ConfigError, match="pack_options of pack 'glossary-test'"):
         make_pack("glossary-test", {"marker": 3, "other": 1})
-    with pytest.raises(ConfigError, match="unknown answer pack 'nope'.*contracts, generic"):
+    with pytest.raises(ConfigError, match="unknown answer pack 'nope'.*contracts, finance, generic"):
         make_pack("nope")
