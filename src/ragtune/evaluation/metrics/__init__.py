@@ -1,6 +1,6 @@
 """Answer and retrieval metrics, registered by name; ``build_metrics`` makes the configured ones."""
 
-from ragtune.evaluation.metrics import correctness, grounding, judge, refusal, semantic  # noqa: F401  (they register)
+from ragtune.evaluation.metrics import correctness, finance, grounding, judge, refusal, semantic  # noqa: F401  (they register)
 from ragtune.evaluation.metrics.base import Metric, MetricEnv, Sample, metrics
 from ragtune.evaluation.metrics.text import exact_match, normalize, rouge_l, token_f1
 

@@ -1,0 +1,84 @@
+"""Line items: the names a question uses for a financial statement's line and the labels filings print for it.
+Each entry is one concept: the phrases a question may use, the row labels that report it, and whether filings
+print it as an outflow (in parentheses) that a question asks for as a positive amount."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """A concept: ``asked`` (how questions name it), ``labels`` (how statements print it), ``outflow``."""
+
+    name: str
+    asked: tuple[str, ...]
+    labels: tuple[str, ...]
+    outflow: bool = False
+
+
+LINE_ITEMS: tuple[LineItem, ...] = (
+    LineItem("capital expenditure", ("capital expenditure", "capital expenditures", "capex", "capital spending"),
+             ("purchases of property plant and equipment", "purchases of property and equipment",
+              "payments for property plant and equipment", "payments for acquisition of property plant and equipment",
+              "additions to property plant and equipment", "additions to property and equipment",
+              "acquisitions of property plant and equipment", "capital expenditures", "capital spending",
+              "expenditures for property plant and equipment", "purchases of property equipment and software",
+              "property plant and equipment additions"), outflow=True),
+    LineItem("cost of goods sold", ("cogs", "cost of goods sold", "cost of sales", "cost of revenue",
+                                    "cost of revenues", "cost of products sold"),
+             ("cost of revenue", "total cost of revenue", "cost of sales", "cost of goods sold",
+              "cost of products sold", "cost of revenues", "total cost of revenues", "cost of merchandise sold")),
+    LineItem("net income", ("net income attributable to shareholders", "net income", "net earnings", "net profit"),
+             ("net income attributable to", "net income", "net earnings attributable to", "net earnings")),
+    LineItem("operating cash flow", ("cash flow from operating activities", "cash from operations",
+                                     "cash flows from operating activities", "operating cash flow",
+                                     "net cash from operating activities", "cash provided by operating activities"),
+             ("net cash provided by operating activities", "net cash provided by used in operating activities",
+              "net cash from operating activities", "cash provided by operations", "net cash provided by operations",
+              "cash flows from operating activities", "net cash flows from operating activities")),
+    LineItem("dividends paid", ("cash dividends", "dividends paid", "paid out in cash dividends", "dividends"),
+             ("dividends paid", "cash dividends paid", "dividends paid to shareholders", "dividends",
+              "cash dividends paid to common shareholders", "dividends paid on common stock"), outflow=True),
+    LineItem("net property, plant and equipment",
+             ("net property plant and equipment", "property plant and equipment net", "net ppe", "ppne", "net pp e"),
+             ("property plant and equipment net", "property and equipment net", "net property plant and equipment",
+              "total property plant and equipment net", "property plant and equipment less accumulated depreciation")),
+    LineItem("total assets", ("total assets",), ("total assets",)),
+    LineItem("total current assets", ("total current assets", "current assets"), ("total current assets",)),
+    LineItem("total current liabilities", ("total current liabilities", "current liabilities"),
+             ("total current liabilities",)),
+    LineItem("accounts payable", ("accounts payable",), ("accounts payable", "accounts payable trade",
+                                                          "trade accounts payable", "accounts payable and accrued")),
+    LineItem("inventories", ("inventories", "inventory", "total amount of inventories"),
+             ("inventories", "merchandise inventories", "inventory", "total inventories", "inventories net")),
+    LineItem("revenue", ("revenue", "revenues", "net sales", "total revenue", "sales"),
+             ("total revenues", "total revenue", "net sales", "revenues", "revenue", "total net sales",
+              "net revenues", "total net revenue")),
+    LineItem("operating income", ("operating income", "income from operations", "operating profit"),
+             ("operating income", "income from operations", "operating profit", "total operating income")),
+    LineItem("depreciation and amortization", ("depreciation and amortization", "d a"),
+             ("depreciation and amortization", "depreciation amortization", "depreciation")),
+    LineItem("total debt", ("debt",), ("long term debt", "total debt", "long term debt excluding current portion")),
+)
+
+_PARENS = re.compile(r"\([^()]*\)")
+
+
+def normalize_label(text: str) -> str:
+    """Lower-case words of a label or question, "&" as "and", parentheses and punctuation dropped:
+    "Purchases of property, plant and equipment (PP&E)" is "purchases of property plant and equipment"."""
+    t = _PARENS.sub(" ", text.lower()).replace("&", " and ")
+    return " ".join(re.findall(r"[a-z0-9]+", t))
+
+
+def asked_items(question: str) -> list[LineItem]:
+    """The line items a question names (by ``LineItem.asked``), longest phrase first."""
+    q = f" {normalize_label(question)} "
+    found = []
+    for item in LINE_ITEMS:
+        hits = [len(p) for p in item.asked if f" {p} " in q]
+        if hits:
+            found.append((max(hits), item))
+    return [item for _, item in sorted(found, key=lambda f: -f[0])]
