@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CompareConfig(BaseModel):
@@ -35,14 +37,25 @@ class AnswerConfig(BaseModel):
                         "or a cross-encoder (a registry version id, champion, a local folder or hub id).")
     max_sentence_chars: int = Field(600, ge=40, description="Longer sentences are cut at a word boundary.")
     form_bonus: float = Field(0.3, ge=0, description="Added to the score of a sentence that holds the kind of "
-                              "value the question asks for (a date, a length of time or term, an amount, a "
-                              "governing law, the parties); 0 turns it off.")
+                              "value the question asks for (``answer.pack``'s ``states_form``); 0 turns it "
+                              "off.")
+    pack: str = Field("generic", description="The answer pack: a domain's rules for the kind of value a question "
+                      "asks for, yes/no verdicts and document answers (generic: none; contracts; docs/packs.md).")
     yes_threshold: float | None = Field(
         0.53, description="Yes/no questions: answer Yes when a quoted sentence's embedder cosine to the question is "
         "at least this, whichever scorer chose it, else No (no LLM; 0.53 was calibrated on CUAD's training "
         "contracts, docs/benchmarking.md); None: "
         "extract+generate asks the LLM, extract quotes without a verdict.")
+    pack_options: dict[str, Any] = Field(default_factory=dict, description="Options of the pack, validated by its "
+                                         "Config (contracts: yes_threshold, head_chars).")
     verdicts: str | None = Field(None, description="Yes/no questions answered by a trained verdict model "
                                  "(`ragtune tune verdicts`: a registry version id, champion, or its folder), from "
                                  "every passage of their document; other questions keep yes_threshold.")
     max_tokens: int = Field(32, ge=4, description="Length of extract+generate's short answer.")
+
+    @model_validator(mode="after")
+    def _known_pack(self) -> AnswerConfig:
+        from ragtune.packs import packs
+
+        packs.get(self.pack).Config(**self.pack_options)  # an unknown pack or option is a validation error
+        return self

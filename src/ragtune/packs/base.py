@@ -1,0 +1,68 @@
+"""The answer-pack interface: the hooks through which a domain's rules reach the generic answer path.
+
+A pack is one registered class with a typed ``Config`` (``answer.pack`` names it, ``answer.pack_options`` fills
+its config). The generic layers (sentence selection, the extractive reader, ``document_head``, the prompts) ask
+the pack; this base class answers every hook with "no rule", which is the ``generic`` pack's behaviour. Hooks take
+plain strings, so this layer sits below the index and retrieval layers that call it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PackConfig(BaseModel):
+    """Options every pack has (``answer.pack_options``); a pack's own ``Config`` subclasses it."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    yes_threshold: float | None = Field(
+        None, description="Questions the pack gives a Yes/No verdict (``yes_no``): Yes when a quoted sentence's "
+        "embedder cosine to the question is at least this, else No; None: quote without a verdict.")
+    head_chars: int = Field(1500, ge=1, description="A document's opening: the chunks that start within this many "
+                            "characters of its beginning (``about_document`` questions are answered from it).")
+
+
+class AnswerPack:
+    """Domain rules for answers. Every hook of this base says "no rule": the question gets the best sentences,
+    quoted and cited, with no form, no verdict and no document answer."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[PackConfig]] = PackConfig
+    pipeline: ClassVar[str | None] = None
+    """The retrieval pipeline this pack was measured with (None: ``retrieval.pipeline``)."""
+
+    def __init__(self, config: PackConfig | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    def form(self, question: str) -> str | None:
+        """The kind of value ``question`` asks for, a name of the pack's own ("date", "amount"...); None: the
+        answer quotes sentences."""
+        return None
+
+    def states_form(self, form: str, text: str) -> bool:
+        """Whether a sentence (or table row) ``text`` holds a value of ``form`` (sentence selection adds
+        ``answer.form_bonus`` to its score)."""
+        return False
+
+    def read(self, question: str, form: str, text: str) -> list[str]:
+        """The values of ``form`` written in ``text``, best first, as they should be answered ("30 days")."""
+        return []
+
+    def yes_no(self, question: str) -> bool:
+        """Whether ``question`` gets a Yes/No verdict (thresholded at ``config.yes_threshold``)."""
+        return False
+
+    def about_document(self, question: str) -> bool:
+        """Whether ``question`` asks about a document as a whole, which its opening (``config.head_chars``)
+        answers: ``document_head`` then puts the opening first and ``document_answer`` reads it."""
+        return False
+
+    def document_answer(self, question: str, form: str, head: str) -> tuple[int, str] | None:
+        """(offset in ``head``, value): the answer a document's opening ``head`` states, or None."""
+        return None
+
+    def prompt(self, key: str, default: str) -> str:
+        """The domain's wording of the LLM prompt ``key`` (e.g. "extract_generate.system"); ``default`` is the
+        generic wording."""
+        return default
