@@ -132,3 +132,24 @@ def test_a_table_without_a_scale_note_is_read_in_the_unit_asked():
 def test_no_row_for_an_unnamed_item_or_a_missing_period():
     assert read_rows("What is the FY2016 capital expenditure amount (in USD millions)?", rows_in(THREE_M)) == []
     assert asked_items("Who is the CEO?") == []
+
+
+def test_finance_pack_hooks():
+    from ragtune.packs import make_pack
+
+    pack = make_pack("finance")
+    capex = "What is the FY2019 capital expenditure amount (in USD millions) for 3M?"
+    debt = "Has Microsoft increased its debt on balance sheet between FY2023 and the FY2022 period?"
+    assert pack.form(capex) == "line_item" and pack.form(debt) == "change"
+    assert pack.form("How much does Pfizer expect to pay to spin off Upjohn in USD million?") == "amount"
+    assert pack.form("Which region had the Highest EBITDAR Contribution for MGM during FY2022?") is None
+    assert pack.form("Has MGM Resorts paid dividends to common shareholders in FY2022?") is None  # no verdict rule
+    ppe, proceeds = THREE_M.splitlines()
+    assert pack.states_form("line_item", ppe) and not pack.states_form("line_item", "Capital spending rose.")
+    assert pack.read(capex, "line_item", ppe) == ["$1,699 million"]
+    assert pack.read(capex, "line_item", proceeds) == []
+    assert pack.read("What was the Adjusted EBITDA for FY 2023?", "line_item",
+                     "Adjusted EBITDA of $2,018 million in fiscal 2023, up 3%.")[0] == "$2,018 million"
+    row = "Balance Sheets (In millions) | Long-term debt | June 30, 2023: 41,990 | 2022: 47,032"
+    assert pack.read(debt, "change", row) == ["No: Long-term debt 41,990 in FY2023 against 47,032 in FY2022"]
+    assert not pack.yes_no(debt) and not pack.about_document("What is the effective date of the new standard?")
