@@ -8,12 +8,12 @@ same words; growth rates, CAGRs and averages over a range of years are read from
 from __future__ import annotations
 
 import re
+
 from ragtune.packs.base import Calculation, Operand
 from ragtune.packs.finance.amounts import asked_scale, asks_percent, format_number
 from ragtune.packs.finance.line_items import asked_items
 from ragtune.packs.finance.periods import Period, question_periods
 from ragtune.packs.finance.tables import SCALE_WORDS, read_rows, rows_in
-
 
 METRICS: tuple[tuple[str, str, bool], ...] = (
     # (how questions name it (a regex), its definition in the words of a question, a percentage)
