@@ -38,7 +38,7 @@ def main() -> None:
     questions = cuad_questions(args.data, contracts=test)
     folder = args.workdir / "project"
     if not (folder / "ragtune.yaml").exists():
-        Project.init(folder, name="cuad_dev-scorer")
+        Project.init(folder, name="cuad_dev-scorer", domain="contracts")
     project = Project(folder)
     project.ingest([args.data / "contracts"])
     trained = [v for v in project.registry.list("reranker") if v.config.get("dataset_dir") == str(BEIR)]

@@ -3,6 +3,7 @@ fast and quality profiles, each question asked of its own contract.
 
     python bench/answer_strategies.py [--data ../shared/data/cuad_dev] [--profiles fast,quality] [--limit N]
                                       [--strategies extract,generate] [--sets clause,yes_no] [--no-base]
+                                      [--pack contracts|generic]
 
 Two question sets, as the KDD 2024 tutorial scores CUAD:
 - clause questions (the 216 rows with a gold clause): the reference is the gold clause text; token F1, ROUGE-L
@@ -31,12 +32,14 @@ def question_sets(data: Path) -> dict[str, list[dict]]:
             "yes_no": [q for q in cuad_questions(data, yes_no=True) if q["label"] in ("Yes", "No")]}
 
 
-def project_for(workdir: Path, data: Path, profile: str):
+def project_for(workdir: Path, data: Path, profile: str, pack: str = "contracts"):
+    """The cuad_dev project of ``profile`` with the answer pack ``pack`` and its pipeline (``ragtune init
+    --domain``), ingested."""
     from ragtune import Project
 
-    folder = workdir / profile
+    folder = workdir / f"{profile}-{pack}"
     if not (folder / "ragtune.yaml").exists():
-        Project.init(folder, name=f"cuad_dev-{profile}")
+        Project.init(folder, name=f"cuad_dev-{profile}", domain=pack)
     project = Project(folder)
     project.config.llm.model = profile
     project.config.bench.metrics = METRICS
@@ -82,6 +85,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="First N questions of each set.")
     ap.add_argument("--sets", default="clause,yes_no")
     ap.add_argument("--no-base", action="store_true", help="Leave out the closed-book base arm.")
+    ap.add_argument("--pack", default="contracts", help="The answer pack (answer.pack) and its pipeline.")
     args = ap.parse_args()
     if not (args.data / "qa.jsonl").is_file():
         sys.exit(f"{args.data}: no qa.jsonl (give --data, a cuad_dev folder)")
@@ -89,7 +93,7 @@ def main() -> None:
     arms = ([] if args.no_base else ["base"]) + [f"rag:{s}" for s in args.strategies.split(",")]
     rows = []
     for profile in args.profiles.split(","):
-        project = project_for(args.workdir, args.data, profile)
+        project = project_for(args.workdir, args.data, profile, args.pack)
         for name in args.sets.split(","):
             results = run(project, name, sets[name], arms, args.limit)
             labels = {q["id"]: q["label"] for q in sets[name]}

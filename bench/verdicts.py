@@ -36,7 +36,7 @@ def main() -> None:
     rows = [q for q in cuad_questions(args.data, yes_no=True) if q["label"] in ("Yes", "No")]
     folder = args.workdir / "project"
     if not (folder / "ragtune.yaml").exists():
-        Project.init(folder, name="cuad_dev-verdicts")
+        Project.init(folder, name="cuad_dev-verdicts", domain="contracts")
     Project(folder).ingest([args.data / "contracts"])
     import numpy as np
 

@@ -66,6 +66,16 @@ def project(tmp_path_factory, corpus):
     proj.close()
 
 
+@pytest.fixture(scope="session")
+def contracts_project(project):
+    """The session project under the contracts pack and its pipeline (same index, config in memory)."""
+    from ragtune.project import Project, with_domain
+
+    proj = Project(project.root, config=with_domain(project.config, "contracts"))
+    yield proj
+    proj.close()
+
+
 @pytest.fixture
 def new_project(tmp_path):
     from ragtune import Project

@@ -1,4 +1,5 @@
-"""Answer forms (detection from the question, value parsers) and the deterministic answer_check metric."""
+"""The contracts pack's answer forms (detection from the question), the value grammar (ragtune.values) and the
+deterministic answer_check metric."""
 
 import datetime as dt
 import json
@@ -9,35 +10,29 @@ import pytest
 from ragtune.demo import BENCH_QUESTIONS
 from ragtune.evaluation.config import BenchConfig
 from ragtune.evaluation.metrics import MetricEnv, Sample, metrics
-from ragtune.generation.answer_forms import (
-    PERPETUAL,
-    AnswerForm,
-    detect_form,
-    name_groups,
-    name_tokens,
-    parse_amounts,
-    parse_dates,
-    parse_durations,
-    parse_yes_no,
-)
+from ragtune.generation.answer_forms import parse_yes_no
+from ragtune.packs.contracts import forms
+from ragtune.packs.contracts.forms import detect_form
+from ragtune.packs.contracts.names import name_groups, name_tokens
+from ragtune.values import PERPETUAL, parse_amounts, parse_dates, parse_durations
 
 CUAD_SAMPLE = Path(__file__).parent / "data" / "answer_forms.jsonl"
 
 
-def cuad_form(answer_format: str) -> AnswerForm:
+def cuad_form(answer_format: str) -> str:
     """The answer form of a CUAD answer_format."""
     if answer_format == "Yes/No":
-        return AnswerForm.yes_no
+        return forms.YES_NO
     if answer_format.startswith("Date"):
-        return AnswerForm.date
+        return forms.DATE
     if answer_format == "Entity or individual names":
-        return AnswerForm.parties
+        return forms.PARTIES
     if answer_format.startswith("Name of a US State"):
-        return AnswerForm.place
+        return forms.PLACE
     if answer_format == "Contract Name":
-        return AnswerForm.title
+        return forms.TITLE
     assert "number of" in answer_format.lower(), answer_format
-    return AnswerForm.duration
+    return forms.DURATION
 
 
 def test_detect_form_on_cuad_questions():
@@ -50,19 +45,19 @@ def test_detect_form_on_cuad_questions():
 
 def test_detect_form_on_demo_questions():
     rows = [json.loads(line) for line in BENCH_QUESTIONS.read_text(encoding="utf-8").splitlines()]
-    forms = {row["question"]: detect_form(row["question"]) for row in rows}
-    assert forms["Which state's law governs the CURO servicing agreement?"] is AnswerForm.place
-    assert forms["Which law governs the Galaxy Telecom reseller agreement?"] is AnswerForm.place
-    assert forms["On what date was the CURO servicing agreement entered into?"] is AnswerForm.date
-    assert forms["When does the Bluefly e-business hosting agreement become effective?"] is AnswerForm.date
-    assert forms["Who are the parties to the CURO servicing agreement?"] is AnswerForm.parties
-    assert forms["How long is the initial term of the Galaxy Telecom reseller agreement?"] is AnswerForm.duration
-    assert forms["How much notice is needed to stop the Galaxy Telecom reseller agreement from renewing?"] \
-        is AnswerForm.duration
-    assert forms["Can Square Two Golf renew the endorsement agreement with Kathy Whitworth?"] is AnswerForm.yes_no
-    assert forms["What is the recipe for chocolate cake?"] is AnswerForm.clause
-    assert detect_form("What is the license fee?") is AnswerForm.amount
-    assert detect_form("What is the term of the agreement?") is AnswerForm.duration
+    asked = {row["question"]: detect_form(row["question"]) for row in rows}
+    assert asked["Which state's law governs the CURO servicing agreement?"] == forms.PLACE
+    assert asked["Which law governs the Galaxy Telecom reseller agreement?"] == forms.PLACE
+    assert asked["On what date was the CURO servicing agreement entered into?"] == forms.DATE
+    assert asked["When does the Bluefly e-business hosting agreement become effective?"] == forms.DATE
+    assert asked["Who are the parties to the CURO servicing agreement?"] == forms.PARTIES
+    assert asked["How long is the initial term of the Galaxy Telecom reseller agreement?"] == forms.DURATION
+    assert asked["How much notice is needed to stop the Galaxy Telecom reseller agreement from renewing?"] \
+        == forms.DURATION
+    assert asked["Can Square Two Golf renew the endorsement agreement with Kathy Whitworth?"] == forms.YES_NO
+    assert asked["What is the recipe for chocolate cake?"] is None
+    assert detect_form("What is the license fee?") == forms.AMOUNT
+    assert detect_form("What is the term of the agreement?") == forms.DURATION
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -12,8 +12,9 @@ from ragtune.cli.main import app
 from ragtune.documents.models import Chunk
 from ragtune.index.graph.config import GraphConfig
 from ragtune.index.graph.extractors.llm import BadOutput, LLMExtractor, validate_extraction
-from ragtune.index.graph.extractors.rules import RuleExtractor, find_durations, find_governing_law
+from ragtune.index.graph.extractors.rules import RuleExtractor
 from ragtune.index.graph.schema import DOCUMENT, name_key
+from ragtune.packs.contracts.rules import find_durations, find_governing_law
 
 DATA = Path(__file__).parent / "data" / "graph"
 CHROMIUM = "/usr/bin/chromium"

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from ragtune.errors import ConfigError
-from ragtune.generation.answer_forms import parse_dates, parse_durations, parse_yes_no
+from ragtune.generation.answer_forms import parse_yes_no
 from ragtune.index.store import StoredDocument
+from ragtune.values import parse_dates, parse_durations
 
 MARKED = re.compile(r"\s*(.+?) \[(\d{1,2})\]([.!?]?)")
 
@@ -33,32 +34,31 @@ def test_extract_returns_verbatim_sentences_with_correct_citations(project):
     assert answer.usage == {"prompt_tokens": 0, "completion_tokens": 0}
 
 
-def test_extract_reads_the_short_answer_by_rules(project):
-    days = project.ask("How many days of paid vacation do employees receive?", strategy="extract")
+def test_extract_reads_the_short_answer_by_rules(contracts_project):
+    days = contracts_project.ask("How many days of paid vacation do employees receive?", strategy="extract")
     assert days.answer.startswith("25 days [1]. "), days.answer
     assert days.usage["prompt_tokens"] == 0
 
 
-def test_questions_about_the_document_are_answered_from_its_opening(project):
+def test_questions_about_the_document_are_answered_from_its_opening(contracts_project):
     """Name, parties and date come from the document's opening, which document_head puts first; the answer is
     the value alone, cited to that passage."""
-    parties = project.ask("Who are the parties to the Master Services Agreement?", strategy="extract")
+    parties = contracts_project.ask("Who are the parties to the Master Services Agreement?", strategy="extract")
     assert parties.answer == "Initech LLC and Umbrella Health Systems [1].", parties.answer
     head = next(s for s in parties.stages if s["stage"] == "document_head")
     assert head["details"]["added"] >= 1
     assert parties.chunks[0]["chunk_id"] in head["details"]["chunk_ids"]
     assert parties.citations[0].chunk_id == parties.chunks[0]["chunk_id"]
     assert "Initech LLC" in parties.chunks[0]["text"]
-    date = project.ask("What is the date of the Master Services Agreement?", strategy="extract")
+    date = contracts_project.ask("What is the date of the Master Services Agreement?", strategy="extract")
     assert parse_dates(date.answer) == {dt.date(2023, 3, 1)} and date.answer.endswith("[1]."), date.answer
-    clause = project.ask("What does the confidentiality clause of the Master Services Agreement say?",
+    clause = contracts_project.ask("What does the confidentiality clause of the Master Services Agreement say?",
                          strategy="extract")
     assert not next(s for s in clause.stages if s["stage"] == "document_head")["details"]["added"]
 
 
 def test_about_document_and_titles():
-    from ragtune.generation.strategies.reader import find_title
-    from ragtune.retrieval.post.document_head import about_document
+    from ragtune.packs.contracts.head import about_document, find_title
 
     assert about_document("What is the name of the contract?")
     assert about_document("Who are the parties to the servicing agreement?")
@@ -74,30 +74,31 @@ def test_about_document_and_titles():
     assert find_title("Nothing here names it.") == ""
 
 
-def test_extract_generate_answers_in_the_form_asked(project):
-    date = project.ask("What is the date of the Master Services Agreement?", strategy="extract+generate")
+def test_extract_generate_answers_in_the_form_asked(contracts_project):
+    date = contracts_project.ask("What is the date of the Master Services Agreement?", strategy="extract+generate")
     short = date.answer.split(". ", 1)[0]
     assert parse_dates(short) == {dt.date(2023, 3, 1)}, date.answer
     assert date.citations and "March 1, 2023" in date.answer  # the quote stays attached
 
-    yes = project.ask("Does the Master Services Agreement guarantee network availability?",
+    yes = contracts_project.ask("Does the Master Services Agreement guarantee network availability?",
                       strategy="extract+generate")
     assert parse_yes_no(yes.answer) is True, yes.answer
     assert yes.citations
 
-    parties = project.ask("Who are the parties to the Master Services Agreement?", strategy="extract+generate")
+    parties = contracts_project.ask("Who are the parties to the Master Services Agreement?",
+                                    strategy="extract+generate")
     short = parties.answer.split(". ", 1)[0].lower()
     assert "initech" in short and "umbrella" in short, parties.answer
     assert parties.answer == "Initech LLC and Umbrella Health Systems [1].", parties.answer  # one marker, not split
 
-    days = project.ask("How many days of paid vacation do employees receive?", strategy="extract+generate")
+    days = contracts_project.ask("How many days of paid vacation do employees receive?", strategy="extract+generate")
     assert (25, "days") in parse_durations(days.answer.split(". ", 1)[0]), days.answer
     generated = [s for s in days.stages if s["kind"] == "generate"]
     assert len(generated) == 1 and generated[0]["prompt_tokens"] < 400  # only the selected sentences
 
 
-def test_clause_questions_need_no_llm_call(project):
-    answer = project.ask("What does the confidentiality clause of the Master Services Agreement say?",
+def test_clause_questions_need_no_llm_call(contracts_project):
+    answer = contracts_project.ask("What does the confidentiality clause of the Master Services Agreement say?",
                          strategy="extract+generate")
     assert answer.answered and answer.usage["prompt_tokens"] == 0
     assert "Confidential Information" in answer.answer
@@ -141,6 +142,6 @@ def test_yes_no_verdict_thresholds_the_cosine_not_a_cross_encoders_score():
     from ragtune.generation.strategies.selection import Sentence
 
     quoted = [Sentence("Neither party may assign this Agreement.", 1, 0, 40, score=0.2, similarity=0.61)]
-    assert verdict(quoted, 0.53) == "Yes"  # a cross-encoder's 0.2 is on another scale than yes_threshold
+    assert verdict(quoted, 0.53) == "Yes"  # a cross-encoder's 0.2 is on another scale than the pack's yes_threshold
     quoted[0].similarity = 0.4
     assert verdict(quoted, 0.53) == "No" and verdict(quoted, None) == ""

@@ -32,7 +32,7 @@ def trained(tmp_path_factory):
     docs.mkdir()
     for name in sorted({r["document"] for r in ROWS}):
         shutil.copy(DEMO / name, docs / name)
-    Project.init(root / "p").ingest([docs])
+    Project.init(root / "p", domain="contracts").ingest([docs])
     result = CliRunner().invoke(app, ["tune", "verdicts", "-p", str(root / "p"), "--questions", str(LABELS),
                                       "--json"])
     assert result.exit_code == 0, result.output

@@ -104,6 +104,18 @@ class ProjectConfig(Strict):
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
 
 
+def with_domain(config: ProjectConfig, domain: str) -> ProjectConfig:
+    """``config`` with the answer pack ``domain`` and, when the pack names one, the retrieval pipeline it was
+    measured with."""
+    from ragtune.packs import make_pack
+
+    pack = make_pack(domain)
+    config = config.model_copy(update={"answer": config.answer.model_copy(update={"pack": domain})})
+    if pack.pipeline:
+        config.retrieval = config.retrieval.model_copy(update={"pipeline": pack.pipeline})
+    return config
+
+
 class Project:
     """A folder with ``ragtune.yaml``; everything ragtune produces lives under its ``.ragtune/``."""
 
@@ -118,14 +130,18 @@ class Project:
         self.registry_dir = Path(registry_dir) if registry_dir is not None else self.workdir
 
     @classmethod
-    def init(cls, root: str | Path, name: str | None = None, force: bool = False) -> Project:
-        """Create ``root/ragtune.yaml`` with the defaults (refuses to overwrite unless ``force``)."""
+    def init(cls, root: str | Path, name: str | None = None, force: bool = False,
+             domain: str | None = None) -> Project:
+        """Create ``root/ragtune.yaml`` with the defaults (refuses to overwrite unless ``force``); ``domain``: the
+        answer pack (``answer.pack``) and the retrieval pipeline it names."""
         root = Path(root)
         path = root / CONFIG_FILE
         if path.exists() and not force:
             raise ConfigError(f"{path} already exists (use --force to overwrite)")
         root.mkdir(parents=True, exist_ok=True)
         config = ProjectConfig(name=name or root.resolve().name)
+        if domain:
+            config = with_domain(config, domain)
         path.write_text(f"# ragtune project configuration; see docs/configuration.md\n{config.dump()}",
                         encoding="utf-8")
         (root / WORKDIR).mkdir(exist_ok=True)
@@ -341,7 +357,14 @@ class Project:
 
         return RetrievalResources(self.store, self.bm25, self.vectors, self.embedder, self.config.retrieval,
                                   lambda text: self.chunker.counter.count(text), lambda: self.llm, self.cross_encoder,
-                                  self.load_graph)
+                                  self.load_graph, self.answer_pack)
+
+    @cached_property
+    def answer_pack(self):
+        """The answer pack ``answer.pack`` with ``answer.pack_options`` (ragtune.packs)."""
+        from ragtune.packs import make_pack
+
+        return make_pack(self.config.answer.pack, self.config.answer.pack_options)
 
     def retrieve(self, question: str, top_k: int | None = None, filters: dict | None = None,
                  pipeline: str | None = None):
@@ -382,7 +405,8 @@ class Project:
         except UnknownComponentError as e:
             raise ConfigError(f"answer strategy: {e}") from None
         scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer)
-        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), self.verdicts)
+        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), self.verdicts,
+                   self.answer_pack)
 
     @cached_property
     def verdicts(self):

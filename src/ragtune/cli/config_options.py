@@ -19,7 +19,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 # Short or older spellings kept next to the generated flag.
-ALIASES: dict[str, tuple[str, ...]] = {"learning_rate": ("--lr",), "evaluate": ("--eval",), "wait_s": ("--wait",)}
+ALIASES: dict[str, tuple[str, ...]] = {"learning_rate": ("--lr",), "evaluate": ("--eval",), "wait_s": ("--wait",),
+                                       "pack": ("--domain",)}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,10 +94,11 @@ def _value(field: FieldInfo, value: Any) -> Any:
     return value
 
 
-def config_options(model: type[BaseModel], section: str) -> Callable[[F], F]:
-    """Give a typer command one option per field of ``model`` (the config section ``section`` of ragtune.yaml);
-    the command's ``overrides`` parameter receives the ones given, as a nested dict."""
-    fields = dict(config_fields(model))
+def config_options(model: type[BaseModel], section: str, only: tuple[str, ...] | None = None) -> Callable[[F], F]:
+    """Give a typer command one option per field of ``model`` (the config section ``section`` of ragtune.yaml;
+    ``only``: these top-level fields alone); the command's ``overrides`` parameter receives the ones given, as a
+    nested dict."""
+    fields = {path: field for path, field in config_fields(model) if only is None or path[0] in only}
     defaults = model().model_dump()
 
     def default(path: tuple[str, ...]) -> Any:

@@ -10,6 +10,7 @@ import typer
 from ragtune.cli.config_options import config_options
 from ragtune.cli.output import emit_json, err, handle_errors, out, progress_bar
 from ragtune.config import ScaleConfig
+from ragtune.generation.config import AnswerConfig
 
 app = typer.Typer(help="Domain-specific LLM apps: advanced RAG, small-model fine-tuning, and a measured "
                        "decision between them.", no_args_is_help=True, add_completion=False)
@@ -26,14 +27,16 @@ def _project(path: Path):
 
 @app.command()
 @handle_errors
+@config_options(AnswerConfig, "answer", only=("pack",))
 def init(directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")] = Path("."),
          name: Annotated[str | None, typer.Option(help="Project name (default: folder name).")] = None,
          force: Annotated[bool, typer.Option(help="Overwrite an existing ragtune.yaml.")] = False,
-         as_json: JsonOpt = False) -> None:
-    """Create a project: writes ragtune.yaml and the .ragtune/ work folder."""
+         as_json: JsonOpt = False, overrides: dict[str, Any] | None = None) -> None:
+    """Create a project: writes ragtune.yaml and the .ragtune/ work folder. ``--domain contracts`` (answer.pack)
+    selects a domain's answer pack and the retrieval pipeline it was measured with."""
     from ragtune.project import Project
 
-    project = Project.init(directory, name=name, force=force)
+    project = Project.init(directory, name=name, force=force, domain=(overrides or {}).get("pack"))
     if as_json:
         emit_json({"project": str(project.root), "config": str(project.config_path)})
     else:

@@ -61,7 +61,7 @@ class Demo:
 
         directory = Path(directory)
         if not (directory / "ragtune.yaml").exists():
-            project = Project.init(directory, name="demo")
+            project = Project.init(directory, name="demo", domain="contracts")
             data = _merge(yaml.safe_load(project.config_path.read_text(encoding="utf-8")), SETTINGS)
             project.config_path.write_text("# ragtune demo project; see docs/configuration.md\n"
                                            + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -145,7 +145,7 @@ def _stems(aspect: str) -> set[str]:
 
 
 def key_terms(aspect: str, chunks: list[Chunk]) -> list[str]:
-    """Durations, amounts, dates and governing law in the sentences that mention the aspect, as
+    """Durations, amounts, dates and places (the graph's rule extractor) in the sentences that mention the aspect, as
     "termination: 90 days" (the rule extractor's relation labels)."""
     from ragtune.index.graph.config import GraphConfig
     from ragtune.index.graph.extractors.rules import RuleExtractor

@@ -30,8 +30,8 @@ class AnswerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
     strategy: str = Field("extract", description="extract: the best sentences, verbatim and cited, no "
                           "LLM; extract+generate: the LLM reads only those sentences and answers in the form the "
-                          "question asks for (yes/no, date, parties, duration, amount, place), the sentences "
-                          "attached; generate: the LLM reads every passage.")
+                          "question asks for (answer.pack's forms), the sentences attached; generate: the LLM "
+                          "reads every passage.")
     sentences: int = Field(2, ge=1, description="Sentences the extractive strategies select.")
     scorer: str = Field("embedder", description="What scores sentences against the question: embedder (cosine) "
                         "or a cross-encoder (a registry version id, champion, a local folder or hub id).")
@@ -41,16 +41,11 @@ class AnswerConfig(BaseModel):
                               "off.")
     pack: str = Field("generic", description="The answer pack: a domain's rules for the kind of value a question "
                       "asks for, yes/no verdicts and document answers (generic: none; contracts; docs/packs.md).")
-    yes_threshold: float | None = Field(
-        0.53, description="Yes/no questions: answer Yes when a quoted sentence's embedder cosine to the question is "
-        "at least this, whichever scorer chose it, else No (no LLM; 0.53 was calibrated on CUAD's training "
-        "contracts, docs/benchmarking.md); None: "
-        "extract+generate asks the LLM, extract quotes without a verdict.")
     pack_options: dict[str, Any] = Field(default_factory=dict, description="Options of the pack, validated by its "
-                                         "Config (contracts: yes_threshold, head_chars).")
+                                         "Config (yes_threshold, head_chars; docs/packs.md).")
     verdicts: str | None = Field(None, description="Yes/no questions answered by a trained verdict model "
                                  "(`ragtune tune verdicts`: a registry version id, champion, or its folder), from "
-                                 "every passage of their document; other questions keep yes_threshold.")
+                                 "every passage of their document; other questions keep the pack's yes_threshold.")
     max_tokens: int = Field(32, ge=4, description="Length of extract+generate's short answer.")
 
     @model_validator(mode="after")

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 PROMPT_VERSION = 1
 SUMMARY_PROMPT = ("Facts extracted from documents:\n{facts}\n\nIn two to four sentences, summarise what these facts "
-                  "say: name the documents, the parties and the key terms.\nSummary:")
+                  "say: name the documents, who is involved and the key terms.\nSummary:")
 MAP_PROMPT = ("Facts:\n{facts}\n\nSummary:\n{summary}\n\nQuestion: {question}\nIn one to three sentences, write what "
               "the facts and the summary say that helps answer the question. If nothing helps, reply NONE.\nNotes:")
 REDUCE_SYSTEM = ("You answer questions about a collection of documents using only the numbered notes. Cite the notes "

@@ -7,10 +7,11 @@ the stages that need it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import ConfigError
+from ragtune.packs import AnswerPack, packs
 
 if TYPE_CHECKING:
     from ragtune.config import RetrievalConfig
@@ -34,7 +35,8 @@ class RetrievalResources:
     """The index (``store``, ``bm25``, ``vectors`` for dense search, ``embedder``), the ``retrieval`` settings,
     and providers: ``llm()`` for LLM stages, ``cross_encoder(ref)`` (a registry version id, ``champion``, a folder
     or a hub id) for ``rerank``, ``graph()`` (the knowledge graph and warnings about it) for ``graph``;
-    ``count_tokens`` measures text in the embedder's tokens."""
+    ``count_tokens`` measures text in the embedder's tokens; ``pack`` is the answer pack (``answer.pack``), whose
+    rules stages such as ``document_head`` ask."""
 
     store: Store
     bm25: BM25Index
@@ -45,3 +47,4 @@ class RetrievalResources:
     llm: Callable[[], LLM] = _missing("an LLM")
     cross_encoder: Callable[[str], Any] = _missing("a cross-encoder")
     graph: Callable[[], tuple[KnowledgeGraph, list[str]]] = _missing("a knowledge graph")
+    pack: AnswerPack = field(default_factory=lambda: packs.get("generic")())

@@ -1,5 +1,6 @@
 """answer_check: a deterministic check of an answer against the reference in the form the question asks for
-(``ragtune.generation.answer_forms``), so that short and extractive answers are scored without an LLM judge:
+(the contracts pack's forms, ``ragtune.packs.contracts.forms``; values read by ``ragtune.values``), so that
+short and extractive answers are scored without an LLM judge:
 "Yes, the agreement ..." is right for the reference "Yes", "May 17, 2017" for "5/17/17", "36 months" for
 "3 years", and a quote of the reference clause for a clause."""
 
@@ -11,16 +12,10 @@ from typing import Any
 
 from ragtune.evaluation.metrics.base import Metric, Sample, metrics
 from ragtune.evaluation.metrics.text import normalize, rouge_l_recall
-from ragtune.generation.answer_forms import (
-    AnswerForm,
-    detect_form,
-    name_groups,
-    name_tokens,
-    parse_amounts,
-    parse_dates,
-    parse_durations,
-    parse_yes_no,
-)
+from ragtune.generation.answer_forms import parse_yes_no
+from ragtune.packs.contracts.forms import AMOUNT, DATE, DURATION, PARTIES, PLACE, YES_NO, detect_form
+from ragtune.packs.contracts.names import name_groups, name_tokens
+from ragtune.values import parse_amounts, parse_dates, parse_durations
 
 NAME_SHARE = 0.5
 """A reference name (a party, a place) is found when this share of its name tokens is in the answer."""
@@ -47,23 +42,22 @@ def check_form(question: str, answer: str, reference: str) -> tuple[bool, dict[s
       when ``NAME_SHARE`` of its tokens are among the answer's ``name_tokens``;
     - clause, and any reference that does not parse in its form: ROUGE-L recall >= ``CLAUSE_RECALL``.
     """
-    form = AnswerForm.yes_no if normalize(reference) in {"yes", "no"} else detect_form(question)
-    details: dict[str, Any] = {"form": form.value}
-    if form is AnswerForm.yes_no and (expected := parse_yes_no(reference)) is not None:
+    form = YES_NO if normalize(reference) in {"yes", "no"} else detect_form(question) or "clause"
+    details: dict[str, Any] = {"form": form}
+    if form == YES_NO and (expected := parse_yes_no(reference)) is not None:
         got = parse_yes_no(answer) if answer else False
         return got == expected, {**details, "reference": expected, "answer": got}
-    parse = {AnswerForm.date: parse_dates, AnswerForm.duration: parse_durations,
-             AnswerForm.amount: parse_amounts}.get(form)
+    parse = {DATE: parse_dates, DURATION: parse_durations, AMOUNT: parse_amounts}.get(form)
     if parse and (values := parse(reference)):
         got_values = parse(answer)
         return bool(values & got_values), {**details, "reference": _show(values), "answer": _show(got_values)}
-    if form in (AnswerForm.parties, AnswerForm.place) and (names := name_groups(reference)):
+    if form in (PARTIES, PLACE) and (names := name_groups(reference)):
         tokens = name_tokens(answer)
         found = [n for n in names if len(n & tokens) >= NAME_SHARE * len(n)]
         return 2 * len(found) >= len(names), {**details, "reference": [_show(n) for n in names],
                                               "found": [_show(n) for n in found]}
     recall = rouge_l_recall(answer, reference)
-    return recall >= CLAUSE_RECALL, {**details, "checked_as": AnswerForm.clause.value, "recall": round(recall, 3)}
+    return recall >= CLAUSE_RECALL, {**details, "checked_as": "clause", "recall": round(recall, 3)}
 
 
 @metrics.register("answer_check")

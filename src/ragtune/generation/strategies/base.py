@@ -6,10 +6,13 @@ import time
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
+from ragtune.packs import AnswerPack, packs
 from ragtune.registry import Registry
 from ragtune.retrieval.pipeline import StageTrace
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ragtune.documents.models import Chunk
     from ragtune.generation.config import AnswerConfig
     from ragtune.generation.strategies.selection import SentenceSelector
@@ -19,18 +22,24 @@ if TYPE_CHECKING:
 
 class AnswerStrategy(ABC):
     """Turns a question and its numbered passages into answer text with ``[n]`` markers (or a refusal).
-    Every LLM call is booked as a stage in ``traces``."""
+    Every LLM call is booked as a stage in ``traces``. The domain's rules come from ``pack`` (``answer.pack``;
+    None: the generic pack, no rule)."""
 
     name: ClassVar[str]
     uses_llm: ClassVar[bool] = True
     cites_itself: ClassVar[bool] = False  # every sentence of its answers carries its passage's marker
 
     def __init__(self, config: AnswerConfig, llm: LLM, selector: SentenceSelector,
-                 verdicts: VerdictReader | None = None) -> None:
+                 verdicts: VerdictReader | None = None, pack: AnswerPack | None = None) -> None:
         self.config = config
         self.llm = llm
         self.selector = selector
         self.verdicts = verdicts
+        self.pack = pack if pack is not None else packs.get("generic")()
+
+    def states(self, form: str | None) -> Callable[[str], bool] | None:
+        """What earns a sentence ``answer.form_bonus`` for a question of ``form`` (the pack's ``states_form``)."""
+        return None if form is None else lambda text: self.pack.states_form(form, text)
 
     def trained_verdict(self, question: str, chunks: list[Chunk]) -> str | None:
         """Yes/No from the trained verdict model (``answer.verdicts``) when it knows ``question``, else None."""

@@ -1,13 +1,12 @@
 """``extract``: the sentences of the retrieved passages that best answer the question, verbatim and cited,
-after the short answer the question asks for when rules can read it from them (a date, the parties, a place,
-a duration, an amount; yes/no from the trained verdict model, ``answer.verdicts``, when it knows the question,
-else from the scorer with ``answer.yes_threshold``). A question about the document itself
-(its name, parties or date) gets the value its opening states, cited. No LLM call: faithful by
-construction and fast."""
+after the short answer the question asks for when the answer pack's rules can read it from them (``answer.pack``:
+the generic pack has none; docs/packs.md lists the contracts pack's). A yes/no verdict
+comes from the trained verdict model (``answer.verdicts``) when it knows the question, else, for the questions the
+pack gives a verdict, from the sentences' cosine and the pack's ``yes_threshold``. A question about the document
+itself gets the value its opening states, cited. No LLM call: faithful by construction and fast."""
 
 from __future__ import annotations
 
-from ragtune.generation.answer_forms import AnswerForm, detect_form
 from ragtune.generation.strategies.base import AnswerStrategy, strategies
 from ragtune.generation.strategies.reader import document_answer, short_answer, with_quote
 
@@ -20,12 +19,12 @@ class Extract(AnswerStrategy):
     cites_itself = True
 
     def respond(self, question, chunks, traces, stage="generate", notes=None, on_token=None, focus=None) -> str:
-        form = detect_form(question)
-        text = document_answer(question, form, chunks)
+        form = self.pack.form(question)
+        text = document_answer(question, form, chunks, self.pack)
         if not text:
-            selected = self.selector.select(focus or question, chunks, form)
-            short = form is AnswerForm.yes_no and self.trained_verdict(question, chunks)
-            text = with_quote(short or short_answer(form, selected, self.config.yes_threshold), selected)
+            selected = self.selector.select(focus or question, chunks, self.states(form))
+            short = self.trained_verdict(question, chunks)
+            text = with_quote(short or short_answer(question, form, selected, self.pack), selected)
         if on_token and text:
             on_token(text)
         return text

@@ -3,14 +3,13 @@ embedder (cosine) or a cross-encoder, the best kept verbatim with the number of 
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ragtune.documents.chunkers.base import sentences
-from ragtune.generation.answer_forms import AnswerForm, parse_amounts, parse_dates, parse_durations
 from ragtune.generation.citations import insert_marker
 
 if TYPE_CHECKING:
@@ -19,26 +18,6 @@ if TYPE_CHECKING:
     from ragtune.index.embedder import Embedder
 
 MIN_WORDS = 3
-_TERM_WORDS = re.compile(r"\b(?:commenc|expir|terminat|effective|until|renew|continu|remain in (?:full )?force)",
-                         re.IGNORECASE)
-_LAW_WORDS = re.compile(r"\blaws? of\b|\bgoverned by\b|\bgoverning law\b", re.IGNORECASE)
-_PARTY_WORDS = re.compile(r"\bbetween\b.+\band\b", re.IGNORECASE | re.DOTALL)
-
-
-def states_form(form: AnswerForm, text: str) -> bool:
-    """Whether a sentence holds the kind of value ``form`` asks for (a date, a length of time or what starts and
-    ends a term, an amount, a governing-law phrase, a "between ... and ..."); False for yes/no and clauses."""
-    if form is AnswerForm.date:
-        return bool(parse_dates(text))
-    if form is AnswerForm.duration:
-        return bool(parse_durations(text)) or bool(_TERM_WORDS.search(text))
-    if form is AnswerForm.amount:
-        return bool(parse_amounts(text))
-    if form is AnswerForm.place:
-        return bool(_LAW_WORDS.search(text))
-    if form is AnswerForm.parties:
-        return bool(_PARTY_WORDS.search(text))
-    return False
 
 
 @dataclass
@@ -88,14 +67,16 @@ class SentenceSelector:
         for s, cosine, value in zip(candidates, cosines, scores, strict=True):
             s.similarity, s.score = float(cosine), float(value)
 
-    def select(self, question: str, chunks: list[Chunk], form: AnswerForm = AnswerForm.clause) -> list[Sentence]:
+    def select(self, question: str, chunks: list[Chunk],
+               states: Callable[[str], bool] | None = None) -> list[Sentence]:
         """The best sentences, best first (a reader meets the strongest evidence first); a sentence that holds the
-        kind of value ``form`` asks for (``states_form``) scores ``answer.form_bonus`` more."""
+        kind of value the question asks for (``states``: the answer pack's ``states_form`` of its form) scores
+        ``answer.form_bonus`` more."""
         candidates = split_passages(chunks, self.config.max_sentence_chars)
         self.score(question, candidates)
-        if self.config.form_bonus:
+        if self.config.form_bonus and states:
             for s in candidates:
-                s.score += self.config.form_bonus * states_form(form, s.text)
+                s.score += self.config.form_bonus * states(s.text)
         return sorted(candidates, key=lambda s: (-s.score, s.n, s.start))[: self.config.sentences]
 
 
