@@ -65,3 +65,20 @@ def test_calculations_are_read_from_the_question(question, expression):
 
 def test_yes_no_questions_ask_for_no_calculation():
     assert calculation("Does Corning have positive working capital based on FY2022 data?") is None
+
+
+def test_operand_queries_search_for_each_operand(project):
+    from dataclasses import replace
+
+    from ragtune.retrieval.pipeline import QueryContext, components
+    from ragtune.retrieval.pre.operand_queries import OperandQueries
+
+    resources = replace(project.retrieval_resources, pack=make_pack("finance"))
+    stage = components.get("operand_queries")(OperandQueries.Config(name="operand_queries"), resources)
+    ctx = QueryContext(RATIO, 4, 30)
+    stage.run(ctx)
+    assert ctx.queries == [RATIO, "What is the FY2015 cash from operations?",
+                           "What is the FY2015 total current liabilities?"]
+    plain = QueryContext("What is the FY2015 total current liabilities?", 4, 30)
+    stage.run(plain)
+    assert plain.queries == [plain.question]
