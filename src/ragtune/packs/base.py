@@ -7,6 +7,7 @@ plain strings, so this layer sits below the index and retrieval layers that call
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,29 @@ class PackConfig(BaseModel):
         "embedder cosine to the question is at least this, else No; None: quote without a verdict.")
     head_chars: int = Field(1500, ge=1, description="A document's opening: the chunks that start within this many "
                             "characters of its beginning (``about_document`` questions are answered from it).")
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A value a calculation needs: ``name`` in the expression, ``label`` as an answer prints it ("total current
+    liabilities FY2015"), ``query``: what to look for in the passages (a question asking for this value alone)."""
+
+    name: str
+    label: str
+    query: str
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """What a question asks to compute: ``expression`` over the ``operands``' names (``ragtune.generation.
+    arithmetic`` evaluates it), ``label`` the quantity computed, ``percent`` a ratio asked as a percentage
+    (already multiplied by 100 in the expression), ``decimals`` the rounding asked (None: none asked)."""
+
+    label: str
+    expression: str
+    operands: tuple[Operand, ...]
+    percent: bool = False
+    decimals: int | None = None
 
 
 class AnswerPack:
@@ -66,3 +90,17 @@ class AnswerPack:
         """The domain's wording of the LLM prompt ``key`` (e.g. "extract_generate.system"); ``default`` is the
         generic wording."""
         return default
+
+    def calculation(self, question: str) -> Calculation | None:
+        """The calculation ``question`` asks for (``extract+compute`` reads its operands and evaluates it); None:
+        the question asks for no calculation the pack can read."""
+        return None
+
+    def operand(self, operand: Operand, text: str) -> tuple[float, str] | None:
+        """(value, the value as printed) of ``operand`` in a passage ``text``, or None when the passage holds none."""
+        return None
+
+    def format_result(self, question: str, calculation: Calculation, value: float) -> str:
+        """A computed value as the answer prints it, in the unit and precision ``question`` asks for."""
+        digits = 2 if calculation.decimals is None else calculation.decimals
+        return f"{value:,.{digits}f}{'%' if calculation.percent else ''}"

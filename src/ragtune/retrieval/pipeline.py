@@ -144,8 +144,8 @@ def _import_components() -> None:
 
     for module in ("retrieval.first_stage", "retrieval.pre.rewrite", "retrieval.pre.hyde",
                    "retrieval.pre.multi_query", "retrieval.pre.decompose", "retrieval.pre.step_back",
-                   "retrieval.pre.router", "retrieval.pre.document_filter", "retrieval.post.llm_rerank",
-                   "retrieval.post.cross_encoder_rerank",
+                   "retrieval.pre.router", "retrieval.pre.document_filter", "retrieval.pre.operand_queries",
+                   "retrieval.post.llm_rerank", "retrieval.post.cross_encoder_rerank",
                    "retrieval.post.mmr", "retrieval.post.dedupe", "retrieval.post.reorder",
                    "retrieval.post.compress", "retrieval.post.sentence_window", "retrieval.post.graph",
                    "retrieval.post.document_head"):

@@ -8,7 +8,8 @@ import re
 
 from pydantic import Field
 
-from ragtune.packs.base import AnswerPack, PackConfig
+from ragtune.packs.base import AnswerPack, Calculation, Operand, PackConfig
+from ragtune.packs.finance import formulas
 from ragtune.packs.finance.amounts import Amount, amounts, parse_cell
 from ragtune.packs.finance.line_items import LINE_ITEMS, asked_items
 from ragtune.packs.finance.periods import Period, question_periods
@@ -106,6 +107,15 @@ class FinancePack(AnswerPack):
         asked_up = bool(_UP.search(question))
         verdict = "Yes" if went_up == asked_up else "No"
         return [f"{verdict}: {row.label} {c2} in {p2} against {c1} in {p1}"]
+
+    def calculation(self, question: str) -> Calculation | None:
+        return formulas.calculation(question)
+
+    def operand(self, operand: Operand, text: str) -> tuple[float, str] | None:
+        return formulas.read_operand(operand, text)
+
+    def format_result(self, question: str, calculation: Calculation, value: float) -> str:
+        return formulas.format_result(question, calculation, value)
 
 
 def prose_amounts(text: str) -> list[Amount]:

@@ -1,0 +1,220 @@
+"""Calculations a question asks for, as an arithmetic expression over named operands (a line item in a fiscal
+period). The definition a question states ("DPO is defined as: 365 * (average accounts payable between FY2016
+and FY2017) / (FY2017 COGS + change in inventory between FY2016 and FY2017)") is read as it is written; a
+question that names a common metric without defining it gets the metric's usual definition (``METRICS``), in the
+same words; growth rates, CAGRs and averages over a range of years are read from the question's wording.
+``ragtune.generation.arithmetic`` evaluates the expression once the operands are read from the filing's tables."""
+
+from __future__ import annotations
+
+import re
+
+from ragtune.packs.base import Calculation, Operand
+from ragtune.packs.finance.amounts import asked_scale, asks_percent, format_number
+from ragtune.packs.finance.line_items import asked_items
+from ragtune.packs.finance.periods import Period, question_periods
+from ragtune.packs.finance.tables import SCALE_WORDS, read_rows, rows_in
+
+METRICS: tuple[tuple[str, str, bool], ...] = (
+    # (how questions name it (a regex), its definition in the words of a question, a percentage)
+    (r"unadjusted ebitda\s*(?:%|percent)?\s*margin|ebitda\s*%\s*margin",
+     "(operating income + depreciation and amortization) / revenue", True),
+    (r"unadjusted ebitda", "operating income + depreciation and amortization", False),
+    (r"working capital ratio|current ratio", "total current assets / total current liabilities", False),
+    (r"(?:net )?working capital", "total current assets - total current liabilities", False),
+    (r"operating cash flow ratio", "cash from operations / total current liabilities", False),
+    (r"free cash ?flow|\bfcf\b", "cash from operations - capital expenditure", False),
+    (r"retention ratio", "(net income - dividends paid) / net income", False),
+    (r"inventory turnover", "cost of goods sold / average inventories between FY{prev} and FY{p}", False),
+    (r"fixed asset turnover", "revenue / average net property plant and equipment between FY{prev} and FY{p}",
+     False),
+    (r"return on assets|\broa\b", "net income / average total assets between FY{prev} and FY{p}", False),
+    (r"days payable outstanding|\bdpo\b", "365 * average accounts payable between FY{prev} and FY{p} / (cost of "
+                                         "goods sold + change in inventories between FY{prev} and FY{p})", False),
+    (r"(?:net profit|net income) (?:%\s*)?margin", "net income / revenue", True),
+    (r"(?:unadjusted )?operating (?:income )?(?:%\s*)?margin", "operating income / revenue", True),
+    (r"gross (?:profit )?(?:%\s*)?margin", "(revenue - cost of goods sold) / revenue", True),
+    (r"capex as a % of revenue|capital expenditures? as a % of revenue", "capital expenditure / revenue", True),
+    (r"cost of goods sold as a % of revenue|cogs as a % of revenue", "cost of goods sold / revenue", True),
+)
+
+_P = r"(?:FY\s*)?(?:19|20)\d\d"
+_WORD_OPERATORS = [(re.compile(r"\bdivided by\b", re.I), " / "), (re.compile(r"\b(?:times|multiplied by)\b", re.I),
+                    " * "), (re.compile(r"\bplus\b", re.I), " + "), (re.compile(r"\b(?:less|minus)\b", re.I), " - ")]
+_TOKENS = re.compile(r"[()*/+]|(?<=\s)-(?=\s)|(?<=\))\s*-|-(?=\s*\()|[^()*/+\s][^()*/+]*?(?=\s+-\s|\s*[()*/+]|\s*$)")
+_AVERAGE = re.compile(rf"^(?:the\s+)?average\s+(?:of\s+)?(?:the\s+)?(?P<item>.+?)\s+(?:between|from)\s+(?P<a>{_P})"
+                      rf"\s+(?:and|to)\s+(?P<b>{_P})$", re.I)
+_CHANGE = re.compile(rf"^(?:the\s+)?change\s+in\s+(?P<item>.+?)\s+(?:between|from)\s+(?P<a>{_P})\s+(?:and|to)\s+"
+                     rf"(?P<b>{_P})$", re.I)
+_DEFINITION = re.compile(r"(?P<name>\b[\w&%()' -]{2,60}?)\s+(?:here\s+)?(?:is|are)\s+defined\s+as:?\s*"
+                         r"(?P<body>.+?)(?:\.(?:\s|$)|\?|$)", re.I)
+_DEFINE = re.compile(r"\bdefine\s+(?P<name>[\w&%' -]{2,60}?)\s+as:?\s+(?P<body>.+?)(?:\.(?:\s|$)|\?|$)", re.I)
+_GROWTH = [
+    re.compile(rf"(?:year[- ]over[- ]year|yoy)\s+change\s+in\s+(?P<item>[\w\s&,]+?)\s+from\s+(?P<a>{_P})\s+to\s+"
+               rf"(?P<b>{_P})", re.I),
+    re.compile(rf"(?P<a>{_P})\s*-\s*(?P<b>{_P})\s+(?P<item>[\w\s&,]+?)\s+growth\s+rate", re.I),
+    re.compile(rf"(?P<item>[\w\s&,]+?)\s+growth\s+(?:rate\s+)?from\s+(?P<a>{_P})\s+to\s+(?P<b>{_P})", re.I),
+]
+_CAGR = re.compile(rf"(?P<n>\d+|two|three|four|five)\s+year\s+(?P<item>[\w\s&,]+?)\s+cagr\s+from\s+(?P<a>{_P})\s+"
+                   rf"to\s+(?P<b>{_P})", re.I)
+_RANGE_AVERAGE = re.compile(rf"(?P<a>{_P})\s*-\s*(?P<b>{_P})\s+(?:\d+|two|three|four|five)\s+year\s+average\s+"
+                            r"(?:of\s+)?(?P<metric>.+?)(?:\s+for\b|\?|\(|$)"
+                            rf"|(?:\d+|two|three|four|five)\s+year\s+average\s+(?:of\s+)?(?P<metric2>.+?)\s+"
+                            rf"(?:from|between)\s+(?P<a2>{_P})\s+(?:and|to)\s+(?P<b2>{_P})", re.I)
+_ROUND = re.compile(r"\bround(?:ed)?\s+(?:your\s+|the\s+)?(?:answer\s+)?to\s+(?P<n>\d|one|two|three|four)\s+"
+                    r"decimal", re.I)
+_YES_NO = re.compile(r"(?:does|do|did|is|are|was|were|has|have|had|can|will|would|should)\b", re.I)
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_FILLER = re.compile(r"^(?:the|unadjusted|total amount of)\s+|\s*\((?:from|in|on)\b[^)]*\)$|\s+from the .+$", re.I)
+
+
+class FormulaError(ValueError):
+    """A definition that is not arithmetic over line items."""
+
+
+def _year(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def _identifier(item: str, period: Period) -> str:
+    words = re.findall(r"[a-z0-9]+", item.lower().replace("&", " and "))
+    return "_".join(words or ["value"]) + f"_{period.year}"
+
+
+class _Reader:
+    """Turns a definition in words into an expression, collecting its operands."""
+
+    def __init__(self, default: Period, named: dict[str, str]) -> None:
+        self.default = default
+        self.named = named  # other metrics the question defines (CCC's DIO, DSO, DPO), lower-cased
+        self.operands: dict[str, Operand] = {}
+
+    def operand(self, item: str, period: Period) -> str:
+        item = _FILLER.sub("", " ".join(item.split())).strip(" ,")
+        if not re.search(r"[a-z]", item, re.I):
+            raise FormulaError(f"no line item in {item!r}")
+        name = _identifier(item, period)
+        self.operands.setdefault(name, Operand(name, f"{item} {period}", f"What is the {period} {item}?"))
+        return name
+
+    def phrase(self, text: str) -> str:
+        text = " ".join(text.split()).strip(" ,:")
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            return text
+        if text.lower() in self.named:
+            return f"({self.expression(self.named[text.lower()])})"
+        if m := _AVERAGE.match(text):
+            return f"avg({self.operand(m['item'], Period(_year(m['a'])))}, " \
+                   f"{self.operand(m['item'], Period(_year(m['b'])))})"
+        if m := _CHANGE.match(text):
+            return f"({self.operand(m['item'], Period(_year(m['b'])))} - " \
+                   f"{self.operand(m['item'], Period(_year(m['a'])))})"
+        periods = question_periods(text)
+        item = re.sub(rf"\b{_P}\b", " ", text, flags=re.I) if periods else text
+        return self.operand(item, periods[0] if periods else self.default)
+
+    def expression(self, body: str) -> str:
+        for pattern, symbol in _WORD_OPERATORS:
+            body = pattern.sub(symbol, body)
+        parts = []
+        for token in _TOKENS.findall(f" {body} "):
+            token = token.strip()
+            if not token:
+                continue
+            parts.append(token if token in "()*/+-" else self.phrase(token))
+        return " ".join(parts).replace("( ", "(").replace(" )", ")")
+
+
+def _decimals(question: str) -> int | None:
+    m = _ROUND.search(question)
+    return None if not m else int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"].lower()]
+
+
+def _metric(text: str) -> tuple[str, str, bool] | None:
+    return next(((pattern, body, pct) for pattern, body, pct in METRICS if re.search(pattern, text, re.I)), None)
+
+
+def _period_of(question: str) -> Period | None:
+    periods = [p for p in question_periods(question) if p.quarter is None]
+    return periods[0] if periods else None
+
+
+def calculation(question: str) -> Calculation | None:
+    """The calculation ``question`` asks for; None when it asks for none this module can read (a value to look
+    up, a judgement, a calculation without a definition)."""
+    if _YES_NO.match(question.split("question:")[-1].strip()):
+        return None
+    decimals, percent = _decimals(question), asks_percent(question)
+    defined = {m["name"].strip(): m["body"] for m in (*_DEFINITION.finditer(question), *_DEFINE.finditer(question))}
+    for pattern in (_CAGR, *_GROWTH):
+        if m := pattern.search(question):
+            a, b = Period(_year(m["a"])), Period(_year(m["b"]))
+            reader = _Reader(b, {})
+            start, end = reader.operand(m["item"], a), reader.operand(m["item"], b)
+            if pattern is _CAGR:
+                years = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"].lower()]
+                expression = f"(({end} / {start}) ** (1 / {years}) - 1) * 100"
+            else:
+                expression = f"({end} - {start}) / {start} * 100"
+            return Calculation(m.group(0), expression, tuple(reader.operands.values()), True, decimals)
+    if m := _RANGE_AVERAGE.search(question):
+        a, b = _year(m["a"] or m["a2"]), _year(m["b"] or m["b2"])
+        metric = m["metric"] or m["metric2"]
+        found = _metric(metric)
+        if found is None or b < a or b - a > 10:
+            return None
+        terms, operands = [], {}
+        for year in range(a, b + 1):
+            reader = _Reader(Period(year), {})
+            terms.append(reader.expression(found[1].format(p=year, prev=year - 1)))
+            operands |= reader.operands
+        scale = " * 100" if found[2] or percent else ""
+        expression = f"avg({', '.join(f'({t})' for t in terms)}){scale}"
+        return Calculation(metric.strip(), expression, tuple(operands.values()), found[2] or percent, decimals)
+    period = _period_of(question)
+    if period is None:
+        return None
+    # the metric asked for: the first definition, or a common metric the question names
+    if defined:
+        metric, body = next(iter(defined.items()))
+        metric = re.sub(r"^.*?\b(?:the|a|an)\s+", "", metric) or metric
+        pct = percent or "%" in metric or "margin" in metric.lower()
+    elif found := _metric(question):
+        metric, body, pct = re.search(found[0], question, re.I).group(0), found[1], found[2] or percent
+    else:
+        return None
+    short = {k.split()[-1].lower(): v for k, v in defined.items()}  # "dio" from "dio" or "the dio"
+    reader = _Reader(period, short)
+    try:
+        expression = reader.expression(body.format(p=period.year, prev=period.year - 1))
+    except (FormulaError, KeyError, IndexError):
+        return None
+    if pct:
+        expression = f"({expression}) * 100"
+    return Calculation(metric.strip(), expression, tuple(reader.operands.values()), pct, decimals)
+
+
+def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
+    """(value, the row and column it was read from) of ``operand`` in the table rows of ``text``: the best row for
+    its line item in its period's column, with the table's scale; an outflow line item printed in parentheses
+    (a capital expenditure, dividends paid) as a positive amount. None when no row holds it."""
+    readings = read_rows(operand.query, rows_in(text))
+    if not readings:
+        return None
+    best = readings[0]
+    items = asked_items(operand.query)
+    value = abs(best.amount.value) if items and items[0].outflow else best.amount.value
+    return value, f"{best.row.label}, {best.header}: {best.text}"
+
+
+def format_result(question: str, calc: Calculation, value: float) -> str:
+    """A result in the unit and precision asked: a percentage to the decimals asked (one by default), an amount in
+    the scale the question asks for ("$5,818.00 million" for "in USD millions"), a ratio to two decimals."""
+    if calc.percent:
+        return f"{format_number(value, 1 if calc.decimals is None else calc.decimals)}%"
+    scale = asked_scale(question)
+    if scale:
+        digits = 2 if calc.decimals is None else calc.decimals
+        sign = "-" if value < 0 else ""
+        return f"{sign}${format_number(abs(value) / scale, digits)}{SCALE_WORDS.get(scale, '')}"
+    return format_number(value, 2 if calc.decimals is None else calc.decimals)

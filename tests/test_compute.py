@@ -1,0 +1,84 @@
+"""extract+compute: a calculation's operands read from table rows, evaluated safely, every operand cited; a
+calculation the passages cannot support is refused; other questions are answered as extract answers them."""
+
+import pytest
+
+from ragtune.documents.models import Chunk
+from ragtune.generation.config import AnswerConfig
+from ragtune.generation.strategies import strategies
+from ragtune.generation.strategies.selection import SentenceSelector
+from ragtune.packs import make_pack
+from ragtune.packs.finance.formulas import calculation
+
+BALANCE = ("Consolidated Balance Sheets (In thousands) | Total current liabilities | November 27, 2015: 2,213,556 | "
+           "November 28, 2014: 2,494,435\n")
+CASH_FLOWS = ("Consolidated Statements of Cash Flows (In thousands) | Net cash provided by operating activities | "
+              "2015: 1,469,502 | 2014: 1,287,482 | 2013: 1,151,686\n")
+RATIO = ("What is the FY2015 operating cash flow ratio for Adobe? Operating cash flow ratio is defined as: cash from "
+         "operations / total current liabilities. Round your answer to two decimal places.")
+
+
+def chunk(n: int, text: str) -> Chunk:
+    return Chunk(f"c{n}", "ADOBE_2015_10K.pdf", text, 0, len(text), n, 50)
+
+
+@pytest.fixture(scope="module")
+def compute(project):
+    config = AnswerConfig(strategy="extract+compute", pack="finance")
+    return strategies.get("extract+compute")(config, None, SentenceSelector(config, project.embedder),
+                                             pack=make_pack("finance"))
+
+
+def test_a_defined_ratio_is_computed_with_every_operand_cited(compute):
+    text = compute.respond(RATIO, [chunk(1, "Prose about the year."), chunk(2, CASH_FLOWS), chunk(3, BALANCE)], [])
+    assert text.startswith("0.66 [2][3].")
+    assert "cash from operations FY2015 = Net cash provided by operating activities" in text
+    assert "[2]" in text.split("where")[1] and "[3]" in text.split("where")[1]
+
+
+def test_a_missing_operand_is_refused_not_guessed(compute):
+    text = compute.respond(RATIO, [chunk(1, CASH_FLOWS)], [])
+    assert text.startswith("The documents do not contain the answer")
+    assert "total current liabilities FY2015" in text
+
+
+def test_questions_without_a_calculation_are_extracted(compute):
+    question = "What is the FY2015 total current liabilities for Adobe?"
+    assert calculation(question) is None
+    assert "2,213,556" in compute.respond(question, [chunk(1, BALANCE)], [])
+
+
+@pytest.mark.parametrize(("question", "expression"), [
+    ("What is Amazon's year-over-year change in revenue from FY2016 to FY2017 (in units of percents and round to "
+     "one decimal place)?", "(revenue_2017 - revenue_2016) / revenue_2016 * 100"),
+    ("What is Lockheed Martin's FY2021 net working capital? Define net working capital as total current assets "
+     "less total current liabilities. Answer in USD millions.",
+     "total_current_assets_2021 - total_current_liabilities_2021"),
+    ("What is the FY2019 - FY2020 total revenue growth rate for Block?",
+     "(total_revenue_2020 - total_revenue_2019) / total_revenue_2019 * 100"),
+    ("What is Kraft Heinz's FY2019 inventory turnover ratio? Inventory turnover ratio is defined as: (FY2019 COGS) / "
+     "(average inventory between FY2018 and FY2019).", "(cogs_2019) / (avg(inventory_2018, inventory_2019))"),
+])
+def test_calculations_are_read_from_the_question(question, expression):
+    assert calculation(question).expression == expression
+
+
+def test_yes_no_questions_ask_for_no_calculation():
+    assert calculation("Does Corning have positive working capital based on FY2022 data?") is None
+
+
+def test_operand_queries_search_for_each_operand(project):
+    from dataclasses import replace
+
+    from ragtune.retrieval.pipeline import QueryContext, components
+    from ragtune.retrieval.pre.operand_queries import OperandQueries
+
+    resources = replace(project.retrieval_resources, pack=make_pack("finance"))
+    stage = components.get("operand_queries")(OperandQueries.Config(name="operand_queries"), resources)
+    ctx = QueryContext(RATIO, 4, 30)
+    stage.run(ctx)
+    assert ctx.queries == [RATIO, "What is the FY2015 cash from operations?",
+                           "What is the FY2015 total current liabilities?"]
+    plain = QueryContext("What is the FY2015 total current liabilities?", 4, 30)
+    stage.run(plain)
+    assert plain.queries == [plain.question]
