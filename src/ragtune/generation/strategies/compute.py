@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 from ragtune.generation.arithmetic import ExpressionError, evaluate
-from ragtune.generation.citations import insert_marker
 from ragtune.generation.prompts import NO_ANSWER
 from ragtune.generation.strategies.base import strategies
 from ragtune.generation.strategies.extract import Extract
+from ragtune.text import insert_marker
 
 
 @strategies.register("extract+compute")
