@@ -82,3 +82,50 @@ def test_operand_queries_search_for_each_operand(project):
     plain = QueryContext("What is the FY2015 total current liabilities?", 4, 30)
     stage.run(plain)
     assert plain.queries == [plain.question]
+
+
+FILING = """# Adobe Annual Report 2015
+
+## Management's discussion
+
+{prose}
+
+## Consolidated Balance Sheets (In thousands)
+
+| | November 27, 2015 | November 28, 2014 |
+|---|---|---|
+| Total current assets | 4,821,892 | 4,200,000 |
+| Total current liabilities | 2,213,556 | 2,494,435 |
+
+## Notes
+
+{prose}
+
+## Consolidated Statements of Cash Flows (In thousands)
+
+| | 2015 | 2014 |
+|---|---|---|
+| Net income | 629,551 | 268,395 |
+| Net cash provided by operating activities | 1,469,502 | 1,287,482 |
+"""
+
+
+def test_operand_rows_bring_each_operands_row_and_the_answer_cites_them(tmp_path):
+    from ragtune import Project
+
+    prose = " ".join(f"Our subscription revenue grew in region {i} as customers adopted the cloud offering."
+                     for i in range(60))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "adobe.md").write_text(FILING.format(prose=prose), encoding="utf-8")
+    project = Project.init(tmp_path / "p", domain="finance")
+    try:
+        project.ingest([tmp_path / "docs"])
+        plain = project.ask(RATIO, strategy="extract+compute", pipeline="hybrid", top_k=1)
+        answer = project.ask(RATIO, strategy="extract+compute", pipeline="hybrid+operand_rows", top_k=1)
+    finally:
+        project.close()
+    assert plain.answer.startswith("The documents do not contain")  # one passage cannot hold both rows
+    assert answer.answer.startswith("0.66 [1][2].")
+    assert {c.n for c in answer.citations} == {1, 2}
+    stage = next(s for s in answer.stages if s["stage"] == "operand_rows")
+    assert len(stage["details"]["operand_chunks"]) == 2 and stage["details"]["not_found"] == []

@@ -13,13 +13,15 @@ _SCALE = re.compile(r"\b(?:in|of)\s+(?:millions|thousands|billions)\b|\$\s*(?:an
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _FOOTNOTE = re.compile(r"^(?:\d{1,2}|\*+|\(\w\))\s+\S")
 _CURRENCY = ("$", "€", "£")
+_LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
+"""Dot leaders that run from a row label to its first column ("Total assets.........")."""
 _BOILERPLATE = re.compile(r"^(?:table\s*of\s*contents|index|page\s*\d+|\d{1,4}|[ivxlc]{1,6})$", re.IGNORECASE)
 
 
 def row_line(title: str | None, label: str, cells: list[tuple[str, str]]) -> str:
     """One table row: ``title | label | header: cell | ...`` (an empty title or header is left out)."""
     parts = [title] if title else []
-    parts.append(label)
+    parts.append(_LEADER.sub("", label))
     parts.extend(f"{h}: {c}" if h else c for h, c in cells if c)
     return " | ".join(" ".join(p.split()) for p in parts)
 

@@ -148,7 +148,7 @@ def _import_components() -> None:
                    "retrieval.post.llm_rerank", "retrieval.post.cross_encoder_rerank",
                    "retrieval.post.mmr", "retrieval.post.dedupe", "retrieval.post.reorder",
                    "retrieval.post.compress", "retrieval.post.sentence_window", "retrieval.post.graph",
-                   "retrieval.post.document_head"):
+                   "retrieval.post.document_head", "retrieval.post.operand_rows"):
         importlib.import_module(f"ragtune.{module}")
 
 
@@ -227,7 +227,7 @@ class Pipeline:
                 routed = self.resolve(ctx.route).run(question, top_k, filters, skip=("router",))
                 routed.trace[:0] = ctx.trace
                 return routed
-        ctx.hits = ctx.hits[:top_k]
+        ctx.hits = ctx.hits[:ctx.top_k]  # a stage may widen it (operand_rows: every operand's row)
         return ctx
 
 

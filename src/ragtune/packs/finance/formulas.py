@@ -68,6 +68,11 @@ _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _FILLER = re.compile(r"^(?:the|unadjusted|total amount of)\s+|\s*\((?:from|in|on)\b[^)]*\)$|\s+from the .+$", re.I)
 
 
+OPERAND_MATCH = 0.8
+"""An operand is read from a row only when the row's label holds every word of the line item (``label_match``):
+"Total current assets" is no operand "total current liabilities", though good enough for a question's lookup."""
+
+
 class FormulaError(ValueError):
     """A definition that is not arithmetic over line items."""
 
@@ -198,7 +203,7 @@ def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
     """(value, the row and column it was read from) of ``operand`` in the table rows of ``text``: the best row for
     its line item in its period's column, with the table's scale; an outflow line item printed in parentheses
     (a capital expenditure, dividends paid) as a positive amount. None when no row holds it."""
-    readings = read_rows(operand.query, rows_in(text))
+    readings = [r for r in read_rows(operand.query, rows_in(text)) if r.score >= OPERAND_MATCH]
     if not readings:
         return None
     best = readings[0]

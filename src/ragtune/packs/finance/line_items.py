@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ LINE_ITEMS: tuple[LineItem, ...] = (
              ("dividends paid", "cash dividends paid", "dividends paid to shareholders", "dividends",
               "cash dividends paid to common shareholders", "dividends paid on common stock"), outflow=True),
     LineItem("net property, plant and equipment",
-             ("net property plant and equipment", "property plant and equipment net", "net ppe", "ppne", "net pp e"),
+             ("net property plant and equipment", "property plant and equipment net", "net ppe", "ppne", "net pp e",
+              "pp and e", "ppe"),
              ("property plant and equipment net", "property and equipment net", "net property plant and equipment",
               "total property plant and equipment net", "property plant and equipment less accumulated depreciation")),
     LineItem("total assets", ("total assets",), ("total assets",)),
@@ -51,6 +53,9 @@ LINE_ITEMS: tuple[LineItem, ...] = (
              ("total current liabilities",)),
     LineItem("accounts payable", ("accounts payable",), ("accounts payable", "accounts payable trade",
                                                           "trade accounts payable", "accounts payable and accrued")),
+    LineItem("accounts receivable", ("accounts receivable", "receivables", "trade receivables"),
+             ("accounts receivable", "accounts receivable net", "receivables net", "trade receivables",
+              "trade accounts receivable", "receivables")),
     LineItem("inventories", ("inventories", "inventory", "total amount of inventories"),
              ("inventories", "merchandise inventories", "inventory", "total inventories", "inventories net")),
     LineItem("revenue", ("revenue", "revenues", "net sales", "total revenue", "sales"),
@@ -75,10 +80,15 @@ def normalize_label(text: str) -> str:
 
 def asked_items(question: str) -> list[LineItem]:
     """The line items a question names (by ``LineItem.asked``), longest phrase first."""
+    return list(_asked_items(question))
+
+
+@lru_cache(maxsize=1024)
+def _asked_items(question: str) -> tuple[LineItem, ...]:
     q = f" {normalize_label(question)} "
     found = []
     for item in LINE_ITEMS:
         hits = [len(p) for p in item.asked if f" {p} " in q]
         if hits:
             found.append((max(hits), item))
-    return [item for _, item in sorted(found, key=lambda f: -f[0])]
+    return tuple(item for _, item in sorted(found, key=lambda f: -f[0]))

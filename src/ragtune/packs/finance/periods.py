@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTH = (r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -48,6 +49,12 @@ def _quarter_of(month: str) -> int:
 
 
 def question_periods(question: str) -> list[Period]:
+    """The periods a question names, in order, without repeats (see ``_question_periods``)."""
+    return list(_question_periods(question))
+
+
+@lru_cache(maxsize=4096)
+def _question_periods(question: str) -> tuple[Period, ...]:
     """The periods a question names, in order, without repeats: "FY2019" and "fiscal 2019" are FY2019, "Q2 of
     FY2023" and "three months ended June 30, 2023" are Q2 2023 (calendar quarters, as 10-Q headers state them),
     a bare "2019" is FY2019 when the question names no fiscal year."""
@@ -75,7 +82,7 @@ def question_periods(question: str) -> list[Period]:
         add(m, Period(_year(m["year"])))
     for m in _YEAR.finditer(question):
         add(m, Period(int(m["year"])))
-    return list(dict.fromkeys(p for _, p in sorted(found, key=lambda f: f[0])))
+    return tuple(dict.fromkeys(p for _, p in sorted(found, key=lambda f: f[0])))
 
 
 def header_period(header: str) -> Period | None:
