@@ -160,8 +160,7 @@ def main() -> None:
         f"{t} hit@5 (n)" for t in ("metrics-generated", "novel-generated", "domain-relevant")) + " | p50 s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for setup in args.setups.split(","):
-        project, report = build_project(args.workdir / f"{setup}-{args.subset or 'all'}", SETUPS[setup],
-                                        None if args.subset is None else files)
+        project, report = build_project(args.workdir / setup, SETUPS[setup], None if args.subset is None else files)
         ingest = {"seconds": report.seconds, "files_ingested": report.files_ingested,
                   "skipped": [(s.path, s.reason) for s in report.skipped], "chunks": report.chunks_total}
         if report.files_ingested:
@@ -170,7 +169,7 @@ def main() -> None:
         for spec in args.pipelines.split(","):
             r = evaluate(project, questions, spec)
             results["setups"][setup]["pipelines"][spec] = r
-            types = " | ".join(f"{r[t]['hit@5']:.3f} ({r[t]['n']})" for t in
+            types = " | ".join(f"{r[t]['hit@5']:.3f} ({r[t]['n']})" if t in r else "-" for t in
                                ("metrics-generated", "novel-generated", "domain-relevant"))
             print(f"| {setup} | {spec} | {r['all']['hit@5']:.3f} | {r['all']['hit@10']:.3f} | {types} | "
                   f"{r['p50_s']} |", flush=True)
