@@ -145,12 +145,13 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=WORKDIR)
     ap.add_argument("--llamaindex", action="store_true", help="also time LlamaIndex's ingest of the 58 filings")
     ap.add_argument("--subset", type=int, help="only the N filings with the fewest pages per question")
+    ap.add_argument("--filings", help="only these filings (comma-separated doc_name)")
     ap.add_argument("--json", type=Path, help="write the results here too")
     args = ap.parse_args()
     from pypdf import PdfReader
 
     questions = load_questions()
-    files = filings(questions, args.subset)
+    files = [PDFS / f"{n}.pdf" for n in args.filings.split(",")] if args.filings else filings(questions, args.subset)
     names = {f.stem for f in files}
     questions = [q for q in questions if q["doc_name"] in names]
     results: dict[str, Any] = {"questions": len(questions), "filings": len(files),
@@ -160,8 +161,8 @@ def main() -> None:
         f"{t} hit@5 (n)" for t in ("metrics-generated", "novel-generated", "domain-relevant")) + " | p50 s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for setup in args.setups.split(","):
-        project, report = build_project(args.workdir / f"{setup}-{args.subset or 'all'}", SETUPS[setup],
-                                        None if args.subset is None else files)
+        project, report = build_project(args.workdir / setup, SETUPS[setup],
+                                        None if args.subset is None and not args.filings else files)
         ingest = {"seconds": report.seconds, "files_ingested": report.files_ingested,
                   "skipped": [(s.path, s.reason) for s in report.skipped], "chunks": report.chunks_total}
         if report.files_ingested:
@@ -170,7 +171,7 @@ def main() -> None:
         for spec in args.pipelines.split(","):
             r = evaluate(project, questions, spec)
             results["setups"][setup]["pipelines"][spec] = r
-            types = " | ".join(f"{r[t]['hit@5']:.3f} ({r[t]['n']})" for t in
+            types = " | ".join(f"{r[t]['hit@5']:.3f} ({r[t]['n']})" if t in r else "-" for t in
                                ("metrics-generated", "novel-generated", "domain-relevant"))
             print(f"| {setup} | {spec} | {r['all']['hit@5']:.3f} | {r['all']['hit@10']:.3f} | {types} | "
                   f"{r['p50_s']} |", flush=True)
