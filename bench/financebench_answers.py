@@ -17,18 +17,18 @@ import argparse
 import json
 import sys
 import time
-import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ["finance_check", "token_f1", "rouge_l", "false_refusal"]
-HELD_OUT_SHARE = 3
-"""One company in three (by a stable hash of its name) is held out: its filings are reported apart, untouched
-while the finance pack was written."""
+HELD_OUT = frozenset({"AMD", "Amcor", "Block", "Coca-Cola", "Foot Locker", "Johnson & Johnson", "MGM Resorts",
+                      "Nike", "Verizon"})
+"""Every third company in alphabetical order, from the first (23 of the 58 filings, 35 of the 81 questions): their
+filings are reported apart. No rule of the finance pack was written from their pages (docs/benchmarking.md)."""
 
 
 def held_out(company: str) -> bool:
-    return zlib.crc32(company.lower().encode()) % HELD_OUT_SHARE == 0
+    return company in HELD_OUT
 
 
 def load_rows(data: Path) -> list[dict]:
@@ -134,10 +134,17 @@ def main() -> None:
     ap.add_argument("--packs", default="generic,finance")
     ap.add_argument("--pipeline", default=None, help="Retrieval pipeline (default: the pack's, else the project's).")
     ap.add_argument("--limit", type=int, default=None, help="First N questions (their filings only are ingested).")
+    ap.add_argument("--filings", default=None, help="Only the questions of these filings (doc names, comma-separated; "
+                    "'extraction': the filings of the numeric information-extraction questions).")
     args = ap.parse_args()
     if not (args.data / "questions.jsonl").is_file():
         sys.exit(f"{args.data}: no questions.jsonl (give --data, a financebench_dev folder)")
-    rows = load_rows(args.data)[: args.limit]
+    rows = load_rows(args.data)
+    if args.filings:
+        names = ({r["doc_name"] for r in rows if r["kind"] == "number" and r["question_reasoning"] ==
+                  "Information extraction"} if args.filings == "extraction" else set(args.filings.split(",")))
+        rows = [r for r in rows if r["doc_name"] in names]
+    rows = rows[: args.limit]
     ingest(args.workdir, args.data, sorted({r["document"] for r in rows}))
     out = {"floors": floors(rows), "packs": {}}
     for pack in args.packs.split(","):
