@@ -61,8 +61,9 @@ class IndexConfig(Strict):
 
     hypothetical_questions: HypotheticalQuestionsConfig = Field(default_factory=HypotheticalQuestionsConfig)
     graph: GraphConfig = Field(default_factory=GraphConfig)
-    context: bool = Field(True, description="BM25 and the embedder index each chunk's context line (document title > "
-                          "section heading > table title) with its text; changing it needs `ingest --rebuild`.")
+    context: bool = Field(False, description="BM25 and the embedder index each chunk's context line (document title "
+                          "> section heading > table title) with its text (off: on financebench_dev it did not raise "
+                          "the evidence-page hit rate, docs/benchmarking.md); changing it needs `ingest --rebuild`.")
 
 
 def _default_pipelines() -> dict[str, list[str | dict[str, Any]]]:
