@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from ragtune.text import GRAPH_SENTENCES, sentence_pattern
+from ragtune.values import date_spans
 
-MONTHS = ("january february march april may june july august september october november december").split()
-_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
-_DATES = [
-    (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b"), ("m", "d", "y")),
-    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?{_MONTH},?\s+(\d{{4}})\b"), ("d", "m", "y")),
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "n", "d")),
-]
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())} | {"thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50,
@@ -64,23 +57,9 @@ def sentences(text: str) -> list[tuple[int, str]]:
     return [(i + len(s) - len(s.lstrip()), s.strip()) for i, s in out if s.strip()]
 
 
-def _iso(parts: dict[str, str]) -> str | None:
-    try:
-        month = int(parts["n"]) if "n" in parts else MONTHS.index(parts["m"].lower()) + 1
-        return date(int(parts["y"]), month, int(parts["d"])).isoformat()
-    except (ValueError, KeyError):
-        return None
-
-
 def find_dates(text: str) -> list[tuple[int, str, str]]:
-    """(offset, ISO date, text as written)."""
-    found: dict[int, tuple[int, str, str]] = {}
-    for pattern, order in _DATES:
-        for m in pattern.finditer(text):
-            iso = _iso(dict(zip(order, m.groups(), strict=True)))
-            if iso and not any(s <= m.start() < s + len(t) for s, _, t in found.values()):
-                found[m.start()] = (m.start(), iso, m.group())
-    return sorted(found.values())
+    """(offset, ISO date, text as written) of every date of the shared value grammar (``ragtune.values``)."""
+    return [(start, day.isoformat(), text[start:end]) for start, end, day in date_spans(text)]
 
 
 def find_money(text: str) -> list[tuple[int, str]]:
