@@ -4,7 +4,9 @@ A throw-away project whose SQLite feedback store holds ANSWERS answers (QUESTION
 and FEEDBACK feedback rows: AI ratings and preferences, human ratings, corrections, and the votes of COMPARISONS
 blind comparisons. Each endpoint (``/dashboard``, ``/api/stats``, ``/review``, ``/api/review``) is measured in its
 own process (in-process TestClient, open loopback mode: the caller is the local admin): one warm-up request,
-then REQUESTS timed requests; a process that has not finished within BUDGET seconds is stopped and reported with
+then REQUESTS timed requests on the unchanged store ("steady"), then REQUESTS timed requests each right after one
+new human vote is stored ("after a write": what a dashboard costs while people are voting); a process that has
+not finished within BUDGET seconds is stopped and reported with
 the requests it completed (p95 then is a lower bound, marked ">"). ``--baseline SRC`` measures the same store with
 another checkout's sources (e.g. ``/tmp/ragtune-main/src``) in the same run and prints the ratio.
 
@@ -110,14 +112,19 @@ def measure(root: str, endpoint: str, requests: int) -> None:
 
     from ragtune.server.app import create_app
 
-    with TestClient(create_app(root, warm=False)) as http:
-        for i in range(requests + 1):
+    app = create_app(root, warm=False)
+    store = app.state.ragtune.project.feedback
+    with TestClient(app) as http:
+        for i in range(2 * requests + 1):
+            mode = "warm_up" if i == 0 else "steady" if i <= requests else "after_write"
+            if mode == "after_write":
+                store.add_rating(1 + i % 100, "up", rater=f"bench-{i}")
             t = time.perf_counter()
             r = http.get(endpoint)
             took = time.perf_counter() - t
             if r.status_code != 200:
                 raise SystemExit(f"{endpoint}: HTTP {r.status_code}: {r.text[:300]}")
-            print(json.dumps({"endpoint": endpoint, "warm_up": i == 0, "s": took}), flush=True)
+            print(json.dumps({"endpoint": endpoint, "mode": mode, "s": took}), flush=True)
 
 
 def run(root: Path, endpoint: str, requests: int, budget: float, src: str) -> dict:
@@ -132,21 +139,28 @@ def run(root: Path, endpoint: str, requests: int, budget: float, src: str) -> di
         out, _ = proc.communicate()
         finished = False
     times = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    timed = sorted(t["s"] for t in times if not t["warm_up"])
-    first = next((t["s"] for t in times if t["warm_up"]), None)
-    p95 = timed[min(len(timed) - 1, int(0.95 * len(timed)))] if timed else None
-    return {"endpoint": endpoint, "finished": finished, "n": len(timed), "first_s": first,
-            "p50_s": timed[len(timed) // 2] if timed else None, "p95_s": p95,
-            "lower_bound_s": None if finished else budget if not timed else max(timed)}
+    first = next((t["s"] for t in times if t["mode"] == "warm_up"), None)
+    row = {"endpoint": endpoint, "finished": finished, "first_s": first,
+           "lower_bound_s": None if finished else budget if first is None else max(t["s"] for t in times)}
+    for mode in ("steady", "after_write"):
+        timed = sorted(t["s"] for t in times if t["mode"] == mode)
+        row[mode] = {"n": len(timed), "p50_s": timed[len(timed) // 2] if timed else None,
+                     "p95_s": timed[min(len(timed) - 1, int(0.95 * len(timed)))] if timed else None}
+    return row
 
 
 def show(label: str, rows: list[dict]) -> None:
     print(f"\n{label}")
-    print(f"{'endpoint':<14}{'requests':>9}{'first':>10}{'p50':>10}{'p95':>10}")
+    print(f"{'':<14}{'':>10}{'steady':>30}{'after a write':>30}")
+    print(f"{'endpoint':<14}{'first':>10}" + f"{'requests':>10}{'p50':>10}{'p95':>10}" * 2)
+    fmt = lambda v: f"{v * 1000:.0f} ms" if v is not None else "-"  # noqa: E731
     for r in rows:
-        fmt = lambda v: f"{v * 1000:.0f} ms" if v is not None else "-"  # noqa: E731
-        p95 = fmt(r["p95_s"]) if r["finished"] else f">{r['lower_bound_s']:.0f} s"
-        print(f"{r['endpoint']:<14}{r['n']:>9}{fmt(r['first_s']):>10}{fmt(r['p50_s']):>10}{p95:>10}")
+        cells = ""
+        for mode in ("steady", "after_write"):
+            m = r[mode]
+            p95 = fmt(m["p95_s"]) if r["finished"] else f">{r['lower_bound_s']:.0f} s"
+            cells += f"{m['n']:>10}{fmt(m['p50_s']):>10}{p95:>10}"
+        print(f"{r['endpoint']:<14}{fmt(r['first_s']):>10}{cells}")
 
 
 def main() -> None:
@@ -178,10 +192,11 @@ def main() -> None:
         if "baseline" in results:
             print("\np95 ratio (baseline / this checkout; '>' where the baseline was stopped):")
             for before, after in zip(results["baseline"], results["this checkout"], strict=True):
-                b = before["p95_s"] if before["finished"] else before["lower_bound_s"]
-                if b is not None and after["p95_s"]:
-                    mark = "" if before["finished"] else ">"
-                    print(f"  {before['endpoint']:<14}{mark}{b / after['p95_s']:.0f}x")
+                for mode in ("steady", "after_write"):
+                    b = before[mode]["p95_s"] if before["finished"] else before["lower_bound_s"]
+                    if b is not None and after[mode]["p95_s"]:
+                        mark = "" if before["finished"] else ">"
+                        print(f"  {before['endpoint']:<14}{mode:<13}{mark}{b / after[mode]['p95_s']:.1f}x")
         if args.json:
             print(json.dumps({"store": made, **results}))
 

@@ -259,17 +259,18 @@ class FeedbackStore:
         """answer id -> why it waits for people: each AI thumbs down, each AI preference it lost, and (among the
         ``recent_answers`` newest answers) the sentences the citation check could not support."""
         f, fa, t = feedback_table, feedback_answers_table, answers_table
-        ai = (f.c.source == "ai")
-        down = (select(fa.c.answer_id, f.c.judge_model, literal("thumbs down").label("what"),
-                       func.count().label("n"), func.min(f.c.id).label("first"))
-                .select_from(f.join(fa, fa.c.feedback_id == f.c.id))
-                .where(ai, f.c.kind == "rating", f.c.rating == "down").group_by(fa.c.answer_id, f.c.judge_model))
-        loser = case((f.c.preferred == "a", 1), else_=0)
-        lost = (select(fa.c.answer_id, f.c.judge_model, literal("lost a comparison").label("what"),
-                       func.count().label("n"), func.min(f.c.id).label("first"))
-                .select_from(f.join(fa, (fa.c.feedback_id == f.c.id) & (fa.c.position == loser)))
-                .where(ai, f.c.kind == "preference", f.c.preferred.in_(["a", "b"]))
-                .group_by(fa.c.answer_id, f.c.judge_model))
+        downs = _selected("ai_downs", f.c.source == "ai", f.c.kind == "rating", f.c.rating == "down")
+        down = (select(fa.c.answer_id, downs.c.judge_model, literal("thumbs down").label("what"),
+                       func.count().label("n"), func.min(downs.c.id).label("first"))
+                .select_from(downs.join(fa, fa.c.feedback_id == downs.c.id))
+                .group_by(fa.c.answer_id, downs.c.judge_model))
+        prefs = _selected("ai_preferences", f.c.source == "ai", f.c.kind == "preference",
+                          f.c.preferred.in_(["a", "b"]))
+        loser = case((prefs.c.preferred == "a", 1), else_=0)
+        lost = (select(fa.c.answer_id, prefs.c.judge_model, literal("lost a comparison").label("what"),
+                       func.count().label("n"), func.min(prefs.c.id).label("first"))
+                .select_from(prefs.join(fa, (fa.c.feedback_id == prefs.c.id) & (fa.c.position == loser)))
+                .group_by(fa.c.answer_id, prefs.c.judge_model))
         flags: dict[int, list[str]] = {}
         with self.engine.connect() as conn:
             judged = conn.execute(down.union_all(lost).order_by("first")).all()
@@ -291,42 +292,44 @@ class FeedbackStore:
             return func.json_array_length(details.op("->")(key))
         return func.json_array_length(details, f"$.{key}")
 
-    def _latest_human_votes(self):
-        """(answer_id, rater, fid): the latest human thumbs of each rater on each answer (a rating without a rater
-        counts as its own rater)."""
+    @staticmethod
+    def _latest_human_votes():
+        """(answer_id, rater, fid, rating): the latest human thumbs of each rater on each answer (a rating without
+        a rater counts as its own rater)."""
         f, fa = feedback_table, feedback_answers_table
         rater = func.coalesce(f.c.rater, literal("anonymous-").concat(cast(f.c.id, String)))
-        return (select(fa.c.answer_id, rater.label("rater"), func.max(f.c.id).label("fid"))
-                .select_from(f.join(fa, fa.c.feedback_id == f.c.id))
-                .where(f.c.kind == "rating", f.c.source == "human")
-                .group_by(fa.c.answer_id, rater).subquery())
+        votes = _selected("human_votes", f.c.kind == "rating", f.c.source == "human", columns=[rater.label("rater")])
+        latest = (select(fa.c.answer_id, votes.c.rater, func.max(votes.c.id).label("fid"))
+                  .select_from(votes.join(fa, fa.c.feedback_id == votes.c.id))
+                  .group_by(fa.c.answer_id, votes.c.rater).subquery("latest"))
+        return latest
 
     def reviewers(self, answer_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
-        """answer id -> the people who gave it a thumbs (sorted), for all answers or the given ones."""
+        """answer id -> the people who gave it a thumbs, for all answers or the given ones."""
         latest = self._latest_human_votes()
-        query = select(latest.c.answer_id, latest.c.rater).order_by(latest.c.answer_id, latest.c.rater)
         found: dict[int, list[str]] = {}
         wanted = None if answer_ids is None else set(answer_ids)
         with self.engine.connect() as conn:
-            for aid, rater in conn.execute(query):
+            for aid, rater in conn.execute(select(latest.c.answer_id, latest.c.rater)):
                 if wanted is None or aid in wanted:
                     found.setdefault(aid, []).append(rater)
-        return found
+        return {aid: sorted(raters) for aid, raters in found.items()}
 
     def vote_agreement(self) -> dict[str, Counter[tuple[str, str]]]:
         """Counts of label pairs, from each person's latest thumbs: ``annotators`` (every two people on one
         answer, as a sorted pair) and ``judge_votes`` ((human majority, latest AI thumbs) on each answer that has
         both and no tie among people)."""
-        f = feedback_table
+        f, fa = feedback_table, feedback_answers_table
         latest = self._latest_human_votes()
         ups = func.sum(case((f.c.rating == "up", 1), else_=0))
         per_answer = (select(latest.c.answer_id, ups.label("ups"), func.count().label("n"))
-                      .select_from(latest.join(f, f.c.id == latest.c.fid)).group_by(latest.c.answer_id).subquery())
+                      .select_from(latest.join(f, f.c.id == latest.c.fid)).group_by(latest.c.answer_id)
+                      .cte("per_answer").prefix_with("MATERIALIZED"))
         u, d = per_answer.c.ups, per_answer.c.n - per_answer.c.ups
-        fa = feedback_answers_table
-        ai_latest = (select(fa.c.answer_id, func.max(f.c.id).label("fid"))
-                     .select_from(f.join(fa, fa.c.feedback_id == f.c.id))
-                     .where(f.c.kind == "rating", f.c.source == "ai").group_by(fa.c.answer_id).subquery())
+        ai_votes = _selected("ai_votes", f.c.kind == "rating", f.c.source == "ai")
+        ai_latest = (select(fa.c.answer_id, func.max(ai_votes.c.id).label("fid"))
+                     .select_from(ai_votes.join(fa, fa.c.feedback_id == ai_votes.c.id))
+                     .group_by(fa.c.answer_id).subquery("ai_latest"))
         ai = f.alias("ai")
         majority = case((u > d, "up"), else_="down")
         with self.engine.connect() as conn:
@@ -486,6 +489,14 @@ def _on_connect(dbapi_conn, _record) -> None:
 def _on_begin(conn: Connection) -> None:
     # Writers take the write lock up front, so two writers queue (busy timeout) instead of deadlocking.
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("ragtune_write") else "BEGIN")
+
+
+def _selected(name: str, *where: Any, columns: Sequence[Any] = ()) -> Any:
+    """The feedback rows matching ``where`` (id, kind's columns, ``columns``) as a materialized CTE: SQLite then reads
+    the feedback table once and finds their answers by key, instead of walking every answer link."""
+    f = feedback_table
+    return (select(f.c.id, f.c.judge_model, f.c.preferred, *columns).where(*where).cte(name)
+            .prefix_with("MATERIALIZED"))
 
 
 def _from_row(row: Any, answer_ids: list[int]) -> Rating | Preference | Ranking | Edit:

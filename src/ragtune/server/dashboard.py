@@ -60,13 +60,15 @@ def summary(state: State) -> dict[str, Any]:
     from ragtune.training.loop import FeedbackLoop
 
     store = state.project.feedback
-    counts = store.counts()
-    counts["export_rows"] = state.derived("export_rows",
-                                          lambda: {f: len(feedback_dataset(store, f)) for f in FORMATS})
+
+    def counts() -> dict[str, Any]:
+        return store.counts() | {"export_rows": {f: len(feedback_dataset(store, f)) for f in FORMATS}}
+
     loop = FeedbackLoop(state.project.training_resources)
     history = loop.history()
     champion = state.project.registry.champion("llm")
-    return {"counts": counts, "win_rates": win_rates(state), "agreement": agreement(state),
+    return {"counts": state.derived("counts", counts),
+            "win_rates": state.derived("win_rates", lambda: win_rates(state)), "agreement": agreement(state),
             "queue": state.queue.stats(), "review": {k: v for k, v in queue_items(state).items() if k != "items"},
             "loop": {"rounds": history["rounds"], "cursor": loop.cursor(history),
                      "command": loop_command(state.project.root), "run": state.loop.snapshot()},

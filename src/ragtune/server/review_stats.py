@@ -1,4 +1,5 @@
-"""The review queue and the agreement figures, from SQL aggregates of the feedback store: answers the AI judge
+"""The review queue and the agreement figures, from SQL aggregates of the feedback store (computed again only
+after an answer or feedback was added, ``State.derived``): answers the AI judge
 scored low (an AI thumbs down, or the loser of an AI preference) or whose citations the check flagged wait for
 people; each needs ``server.reviews_per_item`` human reviews from different people."""
 
@@ -13,24 +14,29 @@ from ragtune.server.deps import State
 def queue_items(state: State, rater: str | None = None) -> dict[str, Any]:
     """The flagged answers with the reviews they have and still need; ``next`` is the first one ``rater`` has not
     reviewed yet."""
-    store = state.project.feedback
-    flags = store.review_flags()
-    votes = store.reviewers(flags)
-    need = state.config.reviews_per_item
-    items = []
-    for aid in sorted(flags):
-        reviewers = sorted(votes.get(aid, []))
-        items.append({"answer_id": aid, "flags": flags[aid], "reviews": len(reviewers), "needed": need,
-                      "reviewers": reviewers, "done": len(reviewers) >= need})
+    items = state.derived("review_items", lambda: _items(state))
     pending = [i for i in items if not i["done"]]
     nxt = next((i for i in pending if rater is None or rater not in i["reviewers"]), None)
     return {"items": items, "pending": len(pending), "done": len(items) - len(pending), "next": nxt}
 
 
+def _items(state: State) -> list[dict[str, Any]]:
+    store = state.project.feedback
+    flags = store.review_flags()
+    votes = store.reviewers(flags)
+    need = state.config.reviews_per_item
+    return [{"answer_id": aid, "flags": flags[aid], "reviews": len(votes.get(aid, [])), "needed": need,
+             "reviewers": votes.get(aid, []), "done": len(votes.get(aid, [])) >= need} for aid in sorted(flags)]
+
+
 def agreement(state: State) -> dict[str, Any]:
     """Inter-annotator agreement (every pair of people who voted on the same answer) and judge-human agreement
-    (AI thumbs against the human majority on an answer; AI preferences against human votes and preferences, kept
-    until the store changes)."""
+    (AI thumbs against the human majority on an answer; AI preferences against human votes and preferences); kept
+    until the store changes, like the queue's items."""
+    return state.derived("agreement", lambda: _agreement(state))
+
+
+def _agreement(state: State) -> dict[str, Any]:
     from ragtune.training.judge import cohen_kappa, judge_agreement
 
     store = state.project.feedback
@@ -41,7 +47,7 @@ def agreement(state: State) -> dict[str, Any]:
         return {n_key: len(listed), "agreement": _share(listed), "kappa": cohen_kappa(listed, ("up", "down"))}
 
     return {"annotators": figures(counted["annotators"], "pairs"), "judge_votes": figures(counted["judge_votes"], "n"),
-            "judge_preferences": state.derived("judge_preferences", lambda: judge_agreement(store))}
+            "judge_preferences": judge_agreement(store)}
 
 
 def _share(pairs: list[tuple[str, str]]) -> float | None:
