@@ -28,7 +28,7 @@ def loop_server(tmp_path):
     data = yaml.safe_load(project.config_path.read_text(encoding="utf-8"))
     data["llm"].update({"max_tokens": 10, "threads": 1})
     fast = {"threads": 1, "save_steps": 1000, "batch_size": 3, "evaluate": False}
-    data["training"]["sft"].update(fast | {"learning_rate": 5e-3, "max_steps": 10, "lr_scheduler": "constant",
+    data["training"]["sft"].update(fast | {"learning_rate": 1e-3, "max_steps": 30, "lr_scheduler": "constant",
                                            "warmup_ratio": 0.0, "merge": False})
     data["training"]["dpo"].update(fast | {"learning_rate": 1e-3, "max_steps": 2, "max_length": 96})
     data["training"]["loop"].update({"stages": ["sft", "dpo"], "bootstrap_samples": 1000})
