@@ -321,7 +321,6 @@ def test_ask_answers_the_citation_check_flags_enter_the_review_queue(tmp_path):
     """`ragtune ask` records through the same function as the server: with the citation check and its unsupported
     sentences, so the review queue shows a flagged CLI answer and not a supported one."""
     from conftest import start_server, stop_server
-
     from ragtune import Project
 
     new_project = Project.init(tmp_path / "p", domain="contracts")  # its value reader answers "$50." bare

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from ragtune.packs.finance.amounts import amounts, asked_scale, asks_percent, parse_cell, table_scale
+from ragtune.packs.finance.amounts import asked_scale, asks_percent, parse_cell, table_scale
 from ragtune.packs.finance.line_items import asked_items
 from ragtune.packs.finance.periods import Period, header_period, question_periods
 from ragtune.packs.finance.tables import parse_row, read_rows, rows_in
+from ragtune.values import amounts
 
 CASH_FLOWS = "Consolidated Statement of Cash Flows (in millions)"
 POSITION = "Consolidated Statements of Financial Position (Dollars in millions, except per share data)"
