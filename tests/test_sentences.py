@@ -83,5 +83,6 @@ GRAMMARS = {  # what defines each grammar, as it would be written in source, and
 @pytest.mark.parametrize("grammar", GRAMMARS)
 def test_each_grammar_is_defined_once(grammar):
     pattern, home = GRAMMARS[grammar]
-    found = [str(path.relative_to(SRC)) for path in sorted(SRC.rglob("*.py")) if pattern.search(path.read_text(encoding="utf-8"))]
+    found = [str(path.relative_to(SRC)) for path in sorted(SRC.rglob("*.py"))
+             if pattern.search(path.read_text(encoding="utf-8"))]
     assert found == [home], f"the {grammar} is defined outside ragtune/{home}: {found}"
