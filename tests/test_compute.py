@@ -42,10 +42,21 @@ def test_a_missing_operand_is_refused_not_guessed(compute):
     assert "total current liabilities FY2015" in text
 
 
-def test_questions_without_a_calculation_are_extracted(compute):
+def test_a_value_looked_up_is_read_from_its_row_and_cited(compute):
     question = "What is the FY2015 total current liabilities for Adobe?"
+    assert calculation(question).expression == "total_current_liabilities_2015"
+    text = compute.respond(question, [chunk(1, "Prose about the year."), chunk(2, BALANCE)], [])
+    assert text == ("2,213.56 million [2]. Total current liabilities FY2015: Total current liabilities, "
+                    "November 27, 2015: 2,213,556 thousand [2].")
+    asked = "What is Adobe's year end FY2015 total current liabilities (in USD billions)?"
+    assert compute.respond(asked, [chunk(1, BALANCE)], []).startswith("$2.21 billion [1].")
+
+
+def test_questions_without_a_calculation_are_extracted(compute):
+    question = "Which segment of Adobe grew the fastest in FY2015?"
     assert calculation(question) is None
-    assert "2,213,556" in compute.respond(question, [chunk(1, BALANCE)], [])
+    assert calculation("What drove the change in total current liabilities in FY2015?") is None  # not a lookup
+    assert "2,213,556" in compute.respond("What were Adobe's total current liabilities?", [chunk(1, BALANCE)], [])
 
 
 @pytest.mark.parametrize(("question", "expression"), [

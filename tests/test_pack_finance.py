@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from ragtune.packs.finance.amounts import amounts, asked_scale, asks_percent, parse_cell, table_scale
+from ragtune.packs.finance.amounts import asked_scale, asks_percent, parse_cell, table_scale
 from ragtune.packs.finance.line_items import asked_items
 from ragtune.packs.finance.periods import Period, header_period, question_periods
 from ragtune.packs.finance.tables import parse_row, read_rows, rows_in
+from ragtune.values import amounts
 
 CASH_FLOWS = "Consolidated Statement of Cash Flows (in millions)"
 POSITION = "Consolidated Statements of Financial Position (Dollars in millions, except per share data)"
@@ -85,6 +86,7 @@ def test_header_periods():
     assert header_period("Three Months Ended June 30, 2023") == Period(2023, 2, 3)
     assert header_period("Fiscal 2019") == Period(2019)
     assert header_period("Change") is None
+    assert header_period("August 29,2021") == Period(2021)  # a comma without its space, as PDFs print it
 
 
 def test_row_lines_parse():
@@ -93,6 +95,9 @@ def test_row_lines_parse():
     assert row.label == "Purchases of property, plant and equipment (PP&E)"
     assert row.cells == (("2019", "(1,699)"), ("2018", "(1,577)"))
     assert parse_row("Net sales rose 5% in 2019: a strong year.") is None
+    long = ("NETFLIX, INC. (in thousands, except share and per share data) | Total current liabilities | CONSOLIDATED "
+            "BALANCE SHEETS (in thousands, except share and per share data) As of December 31, 2017: 5,466,312")
+    assert parse_row(long).cells[0][1] == "5,466,312"  # a header that repeats a long title still parses
     assert len(rows_in(PEPSICO + "\nSome prose line.\n")) == 4
 
 

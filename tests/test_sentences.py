@@ -71,14 +71,18 @@ def test_content_words_by_rule():
 
 
 SRC = Path(__file__).parents[1] / "src" / "ragtune"
-GRAMMARS = {  # what defines each grammar, as it would be written in source
-    "citation marker regex": re.compile(r"\\\[\(?\\d"),  # r"\[\d" or r"\[(\d"
-    "content words": re.compile(r"^\s*def content_words\b", re.M),
+GRAMMARS = {  # what defines each grammar, as it would be written in source, and the one module that may
+    "citation marker regex": (re.compile(r"\\\[\(?\\d"), "text.py"),  # r"\[\d" or r"\[(\d"
+    "content words": (re.compile(r"^\s*def content_words\b", re.M), "text.py"),
+    # a number with thousands separators: the amount grammar that selection, packs and metrics share
+    "amount regex": (re.compile(r"\\d\{1,3\}\(\?:,\\d\{3\}\)"), "values.py"),
+    "numeric date regex": (re.compile(r"\[/-\]"), "values.py"),
 }
 
 
 @pytest.mark.parametrize("grammar", GRAMMARS)
-def test_each_grammar_is_defined_once_in_ragtune_text(grammar):
+def test_each_grammar_is_defined_once(grammar):
+    pattern, home = GRAMMARS[grammar]
     found = [str(path.relative_to(SRC)) for path in sorted(SRC.rglob("*.py"))
-             if GRAMMARS[grammar].search(path.read_text(encoding="utf-8"))]
-    assert found == ["text.py"], f"the {grammar} is defined outside ragtune/text.py: {found}"
+             if pattern.search(path.read_text(encoding="utf-8"))]
+    assert found == [home], f"the {grammar} is defined outside ragtune/{home}: {found}"

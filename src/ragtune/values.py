@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 
 _MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTH = (r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -106,13 +107,77 @@ def parse_durations(text: str) -> set[tuple[float, str]]:
     return found
 
 
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mm": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
-_AMOUNT = re.compile(r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]\d)"
-                     r"(?:\s*(?P<scale>thousand|million|billion|mm|bn|k|m)\b)?", re.IGNORECASE)
+SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "mm": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9,
+          "b": 1e9, "trillion": 1e12}
+"""Scale words and their factors (plural forms are read as the singular)."""
+
+SCALE_WORD = r"thousands?|millions?|billions?|trillions?|mn|mm|bn|k|m|b"
+"""A scale word, as a regex alternation (for the rules that read a scale named apart from a number)."""
+
+# a number: optional sign or opening parenthesis, optional currency, digits with thousands separators
+_AMOUNT = re.compile(
+    r"(?P<neg>-|\u2212)?(?P<open>\()?\s*(?P<cur>\$|US\$|USD\s?)?\s*(?P<neg2>-|\u2212)?"
+    r"(?<![A-Za-z\d.,])(?<![A-Za-z]-)(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d,]\d)"
+    rf"(?:\s*(?P<scale>{SCALE_WORD})\b)?\s*(?P<pct>%|percent\b|per cent\b)?\s*(?P<close>\))?",
+    re.IGNORECASE)
+
+
+def scale_factor(word: str | None) -> float:
+    """The factor of a scale word ("millions" 1e6, "bn" 1e9); 1 for None."""
+    if not word:
+        return 1.0
+    w = word.lower()
+    return SCALES.get(w, SCALES.get(w.rstrip("s"), 1.0))
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A number as printed: ``number`` with its sign, ``scale`` (1e6 for "million"; 1 when none is written),
+    ``percent`` for "%", ``currency`` when "$"/"USD" is written, and where it is (``start``:``end``)."""
+
+    number: float
+    scale: float = 1.0
+    percent: bool = False
+    currency: bool = False
+    start: int = 0
+    end: int = 0
+    decimals: int = 0
+
+    @property
+    def value(self) -> float:
+        """The number with its scale applied (1,204 million is 1.204e9)."""
+        return self.number * self.scale
+
+    @property
+    def is_year(self) -> bool:
+        """A bare four-digit year (2019, no "$", scale, "%", separator or decimals)."""
+        return (not self.currency and not self.percent and self.scale == 1 and self.decimals == 0
+                and self.number.is_integer() and 1900 <= self.number <= 2099)
+
+
+def amounts(text: str, scale: float = 1.0, parentheses_negative: bool = True) -> list[Amount]:
+    """Every amount in ``text``, in reading order: "$1.2bn" 1.2 with scale 1e9, "12.6%" a percent, "(1,204)"
+    -1204 where ``parentheses_negative`` (the accountants' sign; prose such as "thirty (30) days" restates a number
+    in parentheses). ``scale`` applies to numbers written without a scale word (a table's "(in millions)")."""
+    out = []
+    for m in _AMOUNT.finditer(text):
+        digits = m["number"]
+        wrapped = bool(m["open"] and m["close"])
+        negative = bool(m["neg"] or m["neg2"] or (wrapped and parentheses_negative))
+        number = float(digits.replace(",", ""))
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        word = m["scale"]
+        # "2019 m" would be odd, but a lone "m"/"b"/"k" after a year or inside a word is not a scale
+        if word and word.lower() in ("m", "b", "k") and not m["cur"]:
+            word = None
+        factor = scale_factor(word) if word else (1.0 if m["pct"] else scale)
+        start = m.start("open") if wrapped else m.start("number") if not m["cur"] else m.start("cur")
+        out.append(Amount(-number if negative else number, factor, bool(m["pct"]), bool(m["cur"]), start, m.end(),
+                          decimals))
+    return out
 
 
 def parse_amounts(text: str) -> set[float]:
-    """Every number in ``text`` (money or a count), with thousands separators and scale words read:
-    "$1,000,000", "USD 1 million" and "$1m" are all 1e6."""
-    return {float(m["number"].replace(",", "")) * _SCALES.get((m["scale"] or "").lower(), 1)
-            for m in _AMOUNT.finditer(text)}
+    """Every number in ``text`` (money, a count or a percent), with thousands separators and scale words read:
+    "$1,000,000", "USD 1 million" and "$1m" are all 1e6 (``amounts``, a number in parentheses not negated)."""
+    return {a.value for a in amounts(text, parentheses_negative=False)}

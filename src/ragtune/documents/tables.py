@@ -6,13 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_VALUE = re.compile(r"^(?:[$€£]?\(?[$€£]?[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\)?%?|\(?[-+]?\.\d+\)?%?|[—–-]+"
-                    r"|[$€£%)]|n/?m|N/?M)$")
+from ragtune.values import amounts
+
+_MARK = re.compile(r"^(?:[—–-]+|[$€£%)]|n/?m)$", re.IGNORECASE)
+"""Cell words that stand for a value without a number: a dash, a lone currency sign or "%", "n/m"."""
+_VALUE_CHARS = frozenset("0123456789,.()%+-\u2212")
 _SCALE = re.compile(r"\b(?:in|of)\s+(?:millions|thousands|billions)\b|\$\s*(?:and\s+\w+\s+)?in\s+(?:millions|thousands|"
                     r"billions)", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _FOOTNOTE = re.compile(r"^(?:\d{1,2}|\*+|\(\w\))\s+\S")
 _CURRENCY = ("$", "€", "£")
+_CURRENCY_SIGNS = str.maketrans("", "", "".join(_CURRENCY))
 _LEADER = re.compile(r"(?:\s*\.){3,}\s*$")
 """Dot leaders that run from a row label to its first column ("Total assets.........")."""
 _BOILERPLATE = re.compile(r"^(?:table\s*of\s*contents|index|page\s*\d+|\d{1,4}|[ivxlc]{1,6})$", re.IGNORECASE)
@@ -75,7 +79,13 @@ class Word:
 
 
 def _is_value(text: str) -> bool:
-    return bool(_VALUE.match(text))
+    """A word that prints a cell's value: one number as the value grammar reads it (sign, parentheses, "$", "%"),
+    or a mark."""
+    if _MARK.match(text):
+        return True
+    bare = text.translate(_CURRENCY_SIGNS)
+    found = amounts(bare) if bare and set(bare) <= _VALUE_CHARS else []
+    return len(found) == 1 and found[0].end == len(bare) and set(bare[:found[0].start]) <= set("+-\u2212(")
 
 
 def _cells(words: list[Word], gap: float) -> list[Word]:

@@ -20,7 +20,8 @@ import re
 from typing import Any
 
 from ragtune.evaluation.metrics.base import Metric, Sample, metrics
-from ragtune.packs.finance.amounts import Amount, amounts, asked_scale
+from ragtune.packs.finance.amounts import asked_scale
+from ragtune.values import Amount, amounts
 
 TOLERANCE = 0.01
 """Relative difference within which two amounts are the same."""

@@ -50,8 +50,11 @@ class ExtractCompute(Extract):
                 for operand in calc.operands:
                     formula = re.sub(rf"\b{operand.name}\b", operand.label, formula)
                 markers = "".join(f"[{n}]" for n in dict.fromkeys(cited))
-                text = f"{result} {markers}. {calc.label[:1].upper()}{calc.label[1:]} = {formula}, where " \
-                       f"{'; '.join(parts)}."
+                label = f"{calc.label[:1].upper()}{calc.label[1:]}"
+                if len(calc.operands) == 1 and calc.expression == calc.operands[0].name:  # a value looked up
+                    text = f"{result} {markers}. {label}: {parts[0].split(' = ', 1)[-1]}."
+                else:
+                    text = f"{result} {markers}. {label} = {formula}, where {'; '.join(parts)}."
         if on_token:
             on_token(text)
         return text

@@ -10,11 +10,12 @@ from pydantic import Field
 
 from ragtune.packs.base import AnswerPack, Calculation, Operand, PackConfig
 from ragtune.packs.finance import formulas
-from ragtune.packs.finance.amounts import Amount, amounts, parse_cell
+from ragtune.packs.finance.amounts import parse_cell
 from ragtune.packs.finance.line_items import LINE_ITEMS, asked_items
 from ragtune.packs.finance.periods import Period, question_periods
 from ragtune.packs.finance.tables import item_match, label_match, parse_row, read_rows
 from ragtune.packs.registry import packs
+from ragtune.values import Amount, amounts
 
 LINE_ITEM = "line_item"
 """Form: the value of a named line item for a period (read from a table row's column)."""

@@ -66,6 +66,10 @@ _ROUND = re.compile(r"\bround(?:ed)?\s+(?:your\s+|the\s+)?(?:answer\s+)?to\s+(?P
 _YES_NO = re.compile(r"(?:does|do|did|is|are|was|were|has|have|had|can|will|would|should)\b", re.I)
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _FILLER = re.compile(r"^(?:the|unadjusted|total amount of)\s+|\s*\((?:from|in|on)\b[^)]*\)$|\s+from the .+$", re.I)
+_DERIVED = re.compile(r"\b(?:ratios?|margins?|turnover|growth|change[sd]?|average|cagr|yield|days|rate|percent\w*|"
+                      r"proportion|share of|per cent)\b|%", re.I)
+_PER_SHARE = re.compile(r"\bper (?:common |diluted |basic )?share\b|\beps\b", re.I)
+_ASKS_VALUE = re.compile(r"\b(?:how much|how many|what (?:is|was|were|are)|amount)\b", re.I)
 
 
 OPERAND_MATCH = 0.8
@@ -187,7 +191,7 @@ def calculation(question: str) -> Calculation | None:
     elif found := _metric(question):
         metric, body, pct = re.search(found[0], question, re.I).group(0), found[1], found[2] or percent
     else:
-        return None
+        return lookup(question, period, decimals)
     short = {k.split()[-1].lower(): v for k, v in defined.items()}  # "dio" from "dio" or "the dio"
     reader = _Reader(period, short)
     try:
@@ -199,11 +203,30 @@ def calculation(question: str) -> Calculation | None:
     return Calculation(metric.strip(), expression, tuple(reader.operands.values()), pct, decimals)
 
 
+def lookup(question: str, period: Period, decimals: int | None = None) -> Calculation | None:
+    """A question that asks for one line item's value in a period ("What is the FY2019 capital expenditure (in USD
+    millions)?") as a calculation of one operand, so that the operand stages retrieve its row and the answer cites
+    it; None when it names no known line item or asks for something derived from one (a ratio, a margin, a
+    change, an average) or does not ask for a value."""
+    items = asked_items(question)
+    if not items or _DERIVED.search(question) or not _ASKS_VALUE.search(question):
+        return None
+    reader = _Reader(period, {})
+    name = reader.operand(items[0].name, period)
+    operand = reader.operands[name]
+    scale = asked_scale(question)
+    if scale:  # a table that states no scale is read in the unit asked (``read_rows``)
+        operand = Operand(name, operand.label, f"{operand.query[:-1]} (in USD {SCALE_WORDS[scale].strip()}s)?")
+    return Calculation(f"{items[0].name} {period}", name, (operand,), False, decimals)
+
+
 def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
     """(value, the row and column it was read from) of ``operand`` in the table rows of ``text``: the best row for
     its line item in its period's column, with the table's scale; an outflow line item printed in parentheses
     (a capital expenditure, dividends paid) as a positive amount. None when no row holds it."""
-    readings = [r for r in read_rows(operand.query, rows_in(text)) if r.score >= OPERAND_MATCH]
+    per_share = _PER_SHARE.search(operand.query) is not None
+    readings = [r for r in read_rows(operand.query, rows_in(text))
+                if r.score >= OPERAND_MATCH and (_PER_SHARE.search(r.row.label) is not None) == per_share]
     if not readings:
         return None
     best = readings[0]
@@ -214,12 +237,15 @@ def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
 
 def format_result(question: str, calc: Calculation, value: float) -> str:
     """A result in the unit and precision asked: a percentage to the decimals asked (one by default), an amount in
-    the scale the question asks for ("$5,818.00 million" for "in USD millions"), a ratio to two decimals."""
+    the scale the question asks for ("$5,818.00 million" for "in USD millions"; millions when it asks none), a ratio
+    to two decimals."""
     if calc.percent:
         return f"{format_number(value, 1 if calc.decimals is None else calc.decimals)}%"
+    digits = 2 if calc.decimals is None else calc.decimals
     scale = asked_scale(question)
     if scale:
-        digits = 2 if calc.decimals is None else calc.decimals
         sign = "-" if value < 0 else ""
         return f"{sign}${format_number(abs(value) / scale, digits)}{SCALE_WORDS.get(scale, '')}"
-    return format_number(value, 2 if calc.decimals is None else calc.decimals)
+    if abs(value) >= 1e6:  # no unit asked: millions, as statements print them (the unit is not known: no "$")
+        return f"{format_number(value / 1e6, digits)} million"
+    return format_number(value, digits)

@@ -20,6 +20,7 @@ _QUARTER = re.compile(r"\bQ(?P<q>[1-4])\s*(?:of\s+)?(?:FY|fiscal(?:\s+year)?)?\s
                       r"(?P<year3>(?:19|20)\d\d)\b", re.IGNORECASE)
 _HALF = re.compile(r"\bH(?P<h>[12])\s*(?:of\s+)?(?:FY|fiscal)?\s*(?P<year>(?:19|20)\d\d)\b", re.IGNORECASE)
 _FISCAL = re.compile(r"\b(?:FY|fiscal(?:\s+year)?)\s*['’]?\s*(?P<year>(?:19|20)?\d\d)\b", re.IGNORECASE)
+_JAMMED_YEAR = re.compile(r"(?<![\d,])(\d{1,2}),((?:19|20)\d\d)(?!\d)")  # no thousands group has 4 digits
 _YEAR = re.compile(r"(?<![\d,.$])(?P<year>(?:19|20)\d\d)(?![\d,.%])")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
@@ -88,8 +89,8 @@ def _question_periods(question: str) -> tuple[Period, ...]:
 def header_period(header: str) -> Period | None:
     """The period a column header names: "2019", "Fiscal 2019", "Year Ended December 31, 2022", "May 31, 2019"
     (a year-end), "Three Months Ended June 30, 2023" (Q2 2023), "Q1 2021"; None when it names no year (or
-    several different years)."""
-    periods = question_periods(header)
+    several different years). A comma without its space ("August 29,2021", as PDFs often print it) still reads."""
+    periods = question_periods(_JAMMED_YEAR.sub(r"\1, \2", header))
     if not periods:
         return None
     years = {p.year for p in periods}

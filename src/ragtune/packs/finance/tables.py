@@ -12,7 +12,7 @@ from ragtune.packs.finance.line_items import LineItem, asked_items, normalize_la
 from ragtune.packs.finance.periods import Period, header_period, matches, question_periods
 
 SEPARATOR = " | "
-_CELL = re.compile(r"^(?P<header>[^:]{1,80}):\s(?P<value>.*)$")
+_CELL = re.compile(r"^(?P<header>[^:]{1,200}):\s(?P<value>.*)$")
 _STOP = frozenset("the a an of and or for in on to by what is was were how much many did does company its total "
                   "amount year end fy fiscal usd millions billions thousands answer base using only information "
                   "statement provided primarily within shown details question following".split())
