@@ -126,12 +126,13 @@ class ProjectConfig(Strict):
 
 
 def with_domain(config: ProjectConfig, domain: str) -> ProjectConfig:
-    """``config`` with the answer pack ``domain`` and, when the pack names one, the retrieval pipeline it was
-    measured with."""
+    """``config`` with the answer pack ``domain`` and, where the pack names them, the retrieval pipeline and the
+    answer strategy it was measured with."""
     from ragtune.packs import make_pack
 
     pack = make_pack(domain)
-    config = config.model_copy(update={"answer": config.answer.model_copy(update={"pack": domain})})
+    answer = {"pack": domain} | ({"strategy": pack.strategy} if pack.strategy else {})
+    config = config.model_copy(update={"answer": config.answer.model_copy(update=answer)})
     if pack.pipeline:
         config.retrieval = config.retrieval.model_copy(update={"pipeline": pack.pipeline})
     return config

@@ -55,6 +55,8 @@ class AnswerPack:
     Config: ClassVar[type[PackConfig]] = PackConfig
     pipeline: ClassVar[str | None] = None
     """The retrieval pipeline this pack was measured with (None: ``retrieval.pipeline``)."""
+    strategy: ClassVar[str | None] = None
+    """The answer strategy this pack was measured with (None: ``answer.strategy``)."""
 
     def __init__(self, config: PackConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()

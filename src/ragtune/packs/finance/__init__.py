@@ -46,6 +46,8 @@ class FinancePack(AnswerPack):
 
     Config = FinanceConfig
     config: FinanceConfig
+    pipeline = "operand_queries+hybrid+operand_rows"
+    strategy = "extract+compute"
 
     def form(self, question: str) -> str | None:
         """``line_item:<name>`` for a line item of ``LINE_ITEMS`` (``line_item`` for another quantity of a
