@@ -43,6 +43,8 @@ def fill(root: Path, n_feedback: int, n_comparisons: int, seed: int = 0) -> dict
 
     rng = random.Random(seed)
     project = Project.init(root)
+    # only the name: a --baseline checkout may not know the keys this checkout's defaults add
+    project.config_path.write_text("name: server-bench\n", encoding="utf-8")
     store = project.feedback
     n_answers = max(8, n_feedback // 5)
     per_question = len(MODELS)

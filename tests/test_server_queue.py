@@ -84,3 +84,33 @@ def test_a_client_that_disconnects_mid_stream_frees_its_slot(served):
         r = http.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "Who is the buyer?"}]})
         assert r.status_code == 200
     assert state.queue.stats()["cancelled"] == before + 1
+
+
+def test_slow_dashboard_figures_are_shown_as_last_computed_while_they_are_computed_again(new_project):
+    """``State.derived``: a figure is kept until the store changes; after a change, a caller that accepts a stale
+    figure (the dashboard) gets the last one at once when computing it was slow, and the new one once the
+    background computation ends; a caller that does not (the review queue) waits for the new one."""
+    import time
+
+    from ragtune.server.deps import State
+
+    new_project.config.server.stale_figures_after_s = 0.05
+    state, store = State(new_project), new_project.feedback
+    calls = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.1)
+        return len(calls)
+
+    assert state.derived("n", slow, stale_ok=True) == 1  # nothing kept yet: computed while the caller waits
+    assert state.derived("n", slow, stale_ok=True) == 1 and len(calls) == 1  # the store is unchanged: kept
+    store.add_rating(store.record_answer("Q?", "A."), "up", rater="ann")
+    assert state.derived("n", slow, stale_ok=True) == 1  # stale, at once; computed again in the background
+    for _ in range(100):
+        if state.derived("n", slow, stale_ok=True) == 2:
+            break
+        time.sleep(0.02)
+    assert state.derived("n", slow, stale_ok=True) == 2 and len(calls) == 2
+    store.add_rating(1, "down", rater="bob")
+    assert state.derived("n", slow) == 3  # the queue's figures are never stale

@@ -195,6 +195,9 @@ class ServerConfig(Strict):
     allowed_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (none by "
                                        "default; `*` is refused).")
     session_hours: float = Field(12.0, gt=0)
+    stale_figures_after_s: float = Field(0.5, ge=0, description="A dashboard figure whose last computation took "
+                                         "longer than this is shown from that computation while a background "
+                                         "thread computes it again for the changed store (0: always wait).")
 
     @field_validator("allowed_origins")
     @classmethod

@@ -67,9 +67,11 @@ def summary(state: State) -> dict[str, Any]:
     loop = FeedbackLoop(state.project.training_resources)
     history = loop.history()
     champion = state.project.registry.champion("llm")
-    return {"counts": state.derived("counts", counts),
-            "win_rates": state.derived("win_rates", lambda: win_rates(state)), "agreement": agreement(state),
-            "queue": state.queue.stats(), "review": {k: v for k, v in queue_items(state).items() if k != "items"},
+    review = queue_items(state, stale_ok=True)
+    return {"counts": state.derived("counts", counts, stale_ok=True),
+            "win_rates": state.derived("win_rates", lambda: win_rates(state), stale_ok=True),
+            "agreement": agreement(state, stale_ok=True), "queue": state.queue.stats(),
+            "review": {k: v for k, v in review.items() if k != "items"},
             "loop": {"rounds": history["rounds"], "cursor": loop.cursor(history),
                      "command": loop_command(state.project.root), "run": state.loop.snapshot()},
             "champion": champion.id if champion else None, "export_formats": list(FORMATS)}

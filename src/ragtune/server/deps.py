@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -42,7 +43,8 @@ class State:
         env.filters["seconds"] = seconds
         self.templates = Jinja2Templates(env=env)
         self.loop = LoopRun()
-        self._derived: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._derived: dict[str, tuple[tuple[int, int], Any, float]] = {}  # name -> (version, value, seconds)
+        self._refreshing: set[str] = set()
         self._derived_lock = threading.Lock()
 
     def render(self, request: Request, name: str, principal: Principal | None, **context: Any) -> HTMLResponse:
@@ -51,18 +53,36 @@ class State:
                     "project_name": self.project.config.name, "auth_open": self.guard.open}
         return self.templates.TemplateResponse(request, name, context)
 
-    def derived(self, name: str, compute: Callable[[], T]) -> T:
+    def derived(self, name: str, compute: Callable[[], T], stale_ok: bool = False) -> T:
         """``compute()`` (a figure that reads the whole feedback store), computed again only when an answer or
-        feedback was added since (the store only grows)."""
+        feedback was added since (the store only grows). With ``stale_ok`` (dashboard figures), a figure that took
+        longer than ``server.stale_figures_after_s`` is returned as last computed while a background thread
+        computes it for the changed store."""
         version = self.project.feedback.version()
         with self._derived_lock:
             kept = self._derived.get(name)
-        if kept is not None and kept[0] == version:
-            return kept[1]
+            if kept is not None and kept[0] == version:
+                return kept[1]
+            if kept is not None and stale_ok and kept[2] > self.config.stale_figures_after_s:
+                if name not in self._refreshing:
+                    self._refreshing.add(name)
+                    threading.Thread(target=self._refresh, args=(name, compute), daemon=True).start()
+                return kept[1]
+        return self._compute(name, compute, version)
+
+    def _compute(self, name: str, compute: Callable[[], T], version: tuple[int, int]) -> T:
+        started = time.perf_counter()
         value = compute()
         with self._derived_lock:
-            self._derived[name] = (version, value)
+            self._derived[name] = (version, value, time.perf_counter() - started)
         return value
+
+    def _refresh(self, name: str, compute: Callable[[], Any]) -> None:
+        try:
+            self._compute(name, compute, self.project.feedback.version())
+        finally:
+            with self._derived_lock:
+                self._refreshing.discard(name)
 
 
 def seconds(value: float | None) -> str:

@@ -20,7 +20,7 @@ router = APIRouter()
 async def review_page(request: Request, principal: AnnotatorPage):
     state = get_state(request)
     queue = await run_in_threadpool(queue_items, state, principal.name)
-    stats = await run_in_threadpool(agreement, state)
+    stats = await run_in_threadpool(agreement, state, True)
     item = None
     if queue["next"] is not None:
         item = await run_in_threadpool(stored_view, state, queue["next"]["answer_id"])
@@ -31,4 +31,4 @@ async def review_page(request: Request, principal: AnnotatorPage):
 async def review_api(request: Request, principal: Annotator) -> dict[str, Any]:
     state = get_state(request)
     queue = await run_in_threadpool(queue_items, state, principal.name)
-    return queue | {"agreement": await run_in_threadpool(agreement, state)}
+    return queue | {"agreement": await run_in_threadpool(agreement, state, True)}

@@ -11,10 +11,10 @@ from typing import Any
 from ragtune.server.deps import State
 
 
-def queue_items(state: State, rater: str | None = None) -> dict[str, Any]:
+def queue_items(state: State, rater: str | None = None, stale_ok: bool = False) -> dict[str, Any]:
     """The flagged answers with the reviews they have and still need; ``next`` is the first one ``rater`` has not
-    reviewed yet."""
-    items = state.derived("review_items", lambda: _items(state))
+    reviewed yet (``stale_ok``: as last computed, for the dashboard; ``State.derived``)."""
+    items = state.derived("review_items", lambda: _items(state), stale_ok)
     pending = [i for i in items if not i["done"]]
     nxt = next((i for i in pending if rater is None or rater not in i["reviewers"]), None)
     return {"items": items, "pending": len(pending), "done": len(items) - len(pending), "next": nxt}
@@ -29,11 +29,11 @@ def _items(state: State) -> list[dict[str, Any]]:
              "reviewers": votes.get(aid, []), "done": len(votes.get(aid, [])) >= need} for aid in sorted(flags)]
 
 
-def agreement(state: State) -> dict[str, Any]:
+def agreement(state: State, stale_ok: bool = False) -> dict[str, Any]:
     """Inter-annotator agreement (every pair of people who voted on the same answer) and judge-human agreement
     (AI thumbs against the human majority on an answer; AI preferences against human votes and preferences); kept
     until the store changes, like the queue's items."""
-    return state.derived("agreement", lambda: _agreement(state))
+    return state.derived("agreement", lambda: _agreement(state), stale_ok)
 
 
 def _agreement(state: State) -> dict[str, Any]:
