@@ -4,6 +4,7 @@ PDFs, 81 human-labelled questions): docs/benchmarking.md, "FinanceBench (filings
     nice -n 10 python bench/financebench.py                                    # default setup, every pipeline
     nice -n 10 python bench/financebench.py --setups default,no_tables --pipelines hybrid,dense
     nice -n 10 python bench/financebench.py --llamaindex                       # + ingest speed vs LlamaIndex
+    nice -n 10 python bench/financebench.py --pack finance --pipelines operand_queries+hybrid+operand_rows
 
 All 58 filings are ingested into one project per setup (cached under --workdir, default
 $RAGTUNE_CACHE/financebench or /tmp/ragtune-financebench; reused when present, so only the first run pays the
@@ -59,12 +60,20 @@ def filings(questions: list[dict], subset: int | None = None) -> list[Path]:
     """The PDFs to ingest: all, or the ``subset`` filings with the fewest pages per question (a cheaper sample)."""
     names = sorted({q["doc_name"] for q in questions})
     if subset:
-        from pypdf import PdfReader
-
-        per_question = {n: len(PdfReader(PDFS / f"{n}.pdf").pages) / sum(q["doc_name"] == n for q in questions)
+        per_question = {n: page_count(PDFS / f"{n}.pdf") / sum(q["doc_name"] == n for q in questions)
                         for n in names}
         names = sorted(names, key=lambda n: (per_question[n], n))[:subset]
     return [PDFS / f"{n}.pdf" for n in names]
+
+
+def page_count(path: Path) -> int:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
 
 
 def build_project(workdir: Path, config_overrides: dict[str, Any] | None = None, files: list[Path] | None = None):
@@ -146,22 +155,23 @@ def main() -> None:
     ap.add_argument("--llamaindex", action="store_true", help="also time LlamaIndex's ingest of the 58 filings")
     ap.add_argument("--subset", type=int, help="only the N filings with the fewest pages per question")
     ap.add_argument("--filings", help="only these filings (comma-separated doc_name)")
+    ap.add_argument("--pack", default="generic", help="the answer pack the pipelines run under (answer.pack; it "
+                    "does not change the ingest)")
     ap.add_argument("--json", type=Path, help="write the results here too")
     args = ap.parse_args()
-    from pypdf import PdfReader
-
     questions = load_questions()
     files = [PDFS / f"{n}.pdf" for n in args.filings.split(",")] if args.filings else filings(questions, args.subset)
     names = {f.stem for f in files}
     questions = [q for q in questions if q["doc_name"] in names]
     results: dict[str, Any] = {"questions": len(questions), "filings": len(files),
-                               "pages": sum(len(PdfReader(f).pages) for f in files), "setups": {}}
+                               "pages": sum(page_count(f) for f in files), "setups": {}}
     print(f"{results['filings']} filings, {results['pages']} pages, {len(questions)} questions\n")
     print("| setup | pipeline | hit@5 | hit@10 | " + " | ".join(
         f"{t} hit@5 (n)" for t in ("metrics-generated", "novel-generated", "domain-relevant")) + " | p50 s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for setup in args.setups.split(","):
-        project, report = build_project(args.workdir / setup, SETUPS[setup],
+        overrides = SETUPS[setup] | {"answer": {"pack": args.pack}}
+        project, report = build_project(args.workdir / setup, overrides,
                                         None if args.subset is None and not args.filings else files)
         ingest = {"seconds": report.seconds, "files_ingested": report.files_ingested,
                   "skipped": [(s.path, s.reason) for s in report.skipped], "chunks": report.chunks_total}

@@ -1,6 +1,7 @@
-"""FinanceBench answers: the 81 financebench_dev questions, each asked of its own filing, answered by ``extract``
-under each answer pack (generic, finance) and scored by ``finance_check`` (numbers with scale and unit, yes/no
-by the leading verdict); explanations by token F1 and ROUGE-L, reported apart.
+"""FinanceBench answers: the 81 financebench_dev questions, each asked of its own filing, answered under each answer
+pack (generic: ``extract``; finance: ``extract+compute``, each with the pipeline it was measured with) and scored
+by ``finance_check`` (numbers with scale and unit, yes/no by the leading verdict); explanations by token F1 and
+ROUGE-L, reported apart; each pack after the first is tested against it, paired.
 
     python bench/financebench_answers.py [--data ../shared/data/financebench_dev] [--packs generic,finance]
                                          [--pipeline NAME] [--limit N] [--workdir DIR]
@@ -62,8 +63,8 @@ def ingest(workdir: Path, data: Path, documents: list[str]) -> None:
 
 
 def answer(workdir: Path, rows: list[dict], pack: str, pipeline: str | None, limit: int | None) -> dict:
-    """The bench run of ``extract`` under ``pack``, with the pipeline the pack was measured with unless
-    ``pipeline`` is given (a project opened per pack: the pack is built once per project)."""
+    """The bench run of ``pack`` with the answer strategy (default ``extract``) and the pipeline it was measured
+    with, unless ``pipeline`` is given (a project opened per pack: the pack is built once per project)."""
     from ragtune import Project
     from ragtune.evaluation.bench import run_bench
     from ragtune.packs import packs
@@ -73,10 +74,11 @@ def answer(workdir: Path, rows: list[dict], pack: str, pipeline: str | None, lim
     project.config.bench.metrics = METRICS
     project.config.bench.primary_metric = "finance_check"
     pipeline = pipeline or packs.get(pack).pipeline
+    strategy = packs.get(pack).strategy or "extract"
     path = project.workdir / "financebench_questions.jsonl"
     path.write_text("".join(json.dumps({k: r[k] for k in ("id", "question", "answer", "document")}) + "\n"
                             for r in rows), encoding="utf-8")
-    arm = f"rag:{pipeline}:extract" if pipeline else "rag:extract"
+    arm = f"rag:{pipeline}:{strategy}" if pipeline else f"rag:{strategy}"
     t0 = time.perf_counter()
     results = run_bench(project.bench_system, [arm], path, limit=limit, run=f"answers-{pack}")
     print(f"  {pack} ({arm}): {results['n_questions']} questions in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -121,6 +123,21 @@ def floors(rows: list[dict]) -> dict:
     return {"yes_no": len(verdicts), "always_yes": yes, "majority": max(yes, 1 - yes)}
 
 
+def paired(checked: dict[str, dict[str, float]]) -> dict:
+    """Each pack after the first against the first, on the questions both were checked on (paired permutation)."""
+    from ragtune.evaluation.stats import paired_test
+
+    packs = list(checked)
+    out = {}
+    for pack in packs[1:]:
+        ids = sorted(set(checked[pack]) & set(checked[packs[0]]))
+        test = paired_test("finance_check", pack, packs[0], [checked[pack][i] for i in ids],
+                           [checked[packs[0]][i] for i in ids], seed=0)
+        out[f"{pack} - {packs[0]}"] = {"n": len(ids), "diff": test.diff, "ci_low": test.ci_low,
+                                       "ci_high": test.ci_high, "p_value": test.p_value}
+    return out
+
+
 def fmt(m: dict) -> str:
     if m.get("mean") is None:
         return "-"
@@ -146,10 +163,14 @@ def main() -> None:
         rows = [r for r in rows if r["doc_name"] in names]
     rows = rows[: args.limit]
     ingest(args.workdir, args.data, sorted({r["document"] for r in rows}))
-    out = {"floors": floors(rows), "packs": {}}
+    out: dict = {"floors": floors(rows), "packs": {}, "paired": {}}
+    checked: dict[str, dict[str, float]] = {}
     for pack in args.packs.split(","):
         results = answer(args.workdir, rows, pack, args.pipeline, args.limit)
         out["packs"][pack] = summarise(rows, results)
+        checked[pack] = {q["id"]: s for q in results["per_question"]
+                         if (s := next(iter(q["arms"].values()))["scores"]["finance_check"]) is not None}
+    out["paired"] = paired(checked)
     path = args.workdir / "answers.json"
     path.write_text(json.dumps(out, indent=1), encoding="utf-8")
     keys = sorted({k for s in out["packs"].values() for k in s["correct"]})
@@ -162,6 +183,8 @@ def main() -> None:
         print(f"| explanations {m} | " + " | ".join(fmt(out["packs"][p]["explanations"][m]) for p in packs) + " |")
     print("| refused | " + " | ".join(f"{s['refused']}/{s['n']}" for s in out["packs"].values()) + " |")
     print("| p50 latency s | " + " | ".join(f"{s['latency_s_p50']:.2f}" for s in out["packs"].values()) + " |")
+    for name, t in out["paired"].items():
+        print(f"{name} on {t['n']}: {t['diff']:+.3f} [{t['ci_low']:+.2f}, {t['ci_high']:+.2f}], p = {t['p_value']:.4f}")
     f = out["floors"]
     print(f"\nyes/no floors over {f['yes_no']}: always Yes {f['always_yes']:.3f}, majority verdict {f['majority']:.3f}")
     print(f"results: {path}")

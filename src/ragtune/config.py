@@ -22,8 +22,8 @@ class DocumentsConfig(Strict):
     include: list[str] = Field(default_factory=lambda: ["**/*"])
     exclude: list[str] = Field(default_factory=lambda: ["**/.*", "**/.*/**"])
     max_file_mb: float = Field(50.0, gt=0)
-    tables: bool = Field(True, description="Table rows as lines with their title and column headers (tabular PDF "
-                         "pages are read in pypdf's layout mode; HTML, DOCX and Markdown tables by their cells).")
+    tables: bool = Field(True, description="Table rows as lines with their title and column headers (PDF tables "
+                         "from the positions of PDFium's words; HTML, DOCX and Markdown tables by their cells).")
 
 
 class EmbedderConfig(Strict):

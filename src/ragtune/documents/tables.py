@@ -237,16 +237,6 @@ def _title(lines: list[list[Word]], is_row: list[bool], used: list[bool], h: int
     return t, title
 
 
-def value_lines(text: str) -> int:
-    """How many lines of ``text`` hold a lone number or two or more (how tables come out of pypdf's plain text)."""
-    n = 0
-    for line in text.splitlines():
-        words = line.split()
-        numbers = sum(1 for w in words if _is_value(w) and any(c.isdigit() for c in w) and not _YEAR.match(w))
-        n += numbers >= 2 or (numbers == 1 and len(words) == 1)
-    return n
-
-
 def _is_prose(words: list[Word]) -> bool:
     text = " ".join(w.text for w in words)
     return len(words) > 14 or (len(words) > 6 and text.rstrip().endswith("."))

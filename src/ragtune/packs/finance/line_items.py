@@ -26,7 +26,7 @@ LINE_ITEMS: tuple[LineItem, ...] = (
               "additions to property plant and equipment", "additions to property and equipment",
               "acquisitions of property plant and equipment", "capital expenditures", "capital spending",
               "expenditures for property plant and equipment", "purchases of property equipment and software",
-              "property plant and equipment additions"), outflow=True),
+              "property plant and equipment additions", "purchases of land buildings and equipment"), outflow=True),
     LineItem("cost of goods sold", ("cogs", "cost of goods sold", "cost of sales", "cost of revenue",
                                     "cost of revenues", "cost of products sold"),
              ("cost of revenue", "total cost of revenue", "cost of sales", "cost of goods sold",
