@@ -66,8 +66,8 @@ class PdfLoader(Loader):
 
 def page_lines(textpage) -> list[list[Word]]:
     """The words of a PDFium text page as lines (top to bottom) of words (left to right), x in character widths
-    (the page's median): a word ends at a space, a line break or a jump in position; words whose bottoms are
-    within 0.4 of a line's height share the line."""
+    (the page's median): a word ends at a space, a line break or a jump of half a line's height (back or forth);
+    words whose bottoms are within 0.4 of a line's height share the line."""
     count = textpage.count_chars()
     text = textpage.get_text_range(0, count).translate(_HYPHEN) if count else ""
     words: list[list] = []  # [text, left, bottom, right, top]
@@ -77,8 +77,9 @@ def page_lines(textpage) -> list[list[Word]]:
             word = None
             continue
         left, bottom, right, top = textpage.get_charbox(i, loose=True)
-        if word is not None and (abs(bottom - word[2]) > 0.5 * (word[4] - word[2] or 1) or left < word[3] - 1
-                                 or left - word[3] > 0.5 * (top - bottom)):
+        height = top - bottom
+        if word is not None and (abs(bottom - word[2]) > 0.5 * (word[4] - word[2] or 1)
+                                 or abs(left - word[3]) > 0.5 * height):  # kerning overlaps; a jump is a new word
             word = None
         if word is None:
             word = [ch, left, bottom, right, top]
