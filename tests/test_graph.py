@@ -182,7 +182,7 @@ def test_graph_stage_builds_a_missing_graph_with_the_rules(tmp_path):
     proj = Project.init(tmp_path / "fresh")
     proj.ingest([DATA / "reseller_agreement.txt"])
     ctx = proj.retrieve("Who is Initrode?", pipeline="graph")
-    assert any("built one with the rule extractor" in w for w in ctx.warnings)
+    assert any("built one with the rules extractor" in w for w in ctx.warnings)
     assert ctx.trace[-1].details["entities"][0]["name"] == "Initrode Ltd."
     proj.close()
 

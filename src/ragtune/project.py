@@ -336,12 +336,12 @@ class Project:
 
     def load_graph(self):
         """The knowledge graph and warnings about it (the graph provider of retrieval and global search): built
-        now with the rules when missing and ``rules`` is the configured extractor (no LLM call); flagged when the
-        index changed since it was built."""
-        from ragtune.index.graph.builder import load_or_build
+        now when missing and the configured extractor uses no LLM; flagged when the index changed since it was
+        built."""
+        from ragtune.index.graph.builder import extractor_class, load_or_build
 
-        rules = self.config.index.graph.extractor == "rules"
-        return load_or_build(lambda: self.graph, self.store, (lambda: self.build_graph("rules")) if rules else None)
+        free = not extractor_class(self.config.index.graph).uses_llm
+        return load_or_build(lambda: self.graph, self.store, self.build_graph if free else None)
 
     def ask_global(self, question: str, strategy: str | None = None):
         """A corpus-wide question answered from graph communities (summaries, map, reduce: by ``strategy``,
@@ -361,11 +361,14 @@ class Project:
         answer by ``strategy`` (default ``compare.strategy``, else ``answer.strategy``) (map), then a comparison
         table and synthesis (reduce). Returns a Comparison."""
         from ragtune.generation.compare import DocumentComparer
+        from ragtune.index.graph.builder import extractor_class, make_extractor
 
         if aspect.strip() and self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
         chosen = self.answer_strategy(strategy or self.config.compare.strategy)
-        comparer = DocumentComparer(self.pipeline, self.store, self.embedder, chosen, self.config.compare,
+        graph = self.config.index.graph
+        extractor = make_extractor(graph, "rules" if extractor_class(graph).uses_llm else None)  # no LLM call
+        comparer = DocumentComparer(self.pipeline, self.store, self.embedder, chosen, extractor, self.config.compare,
                                     self.config.retrieval.min_relevance, self.config.prices, self.config.llm.seed)
         return comparer.compare(aspect, docs, top_k, pipeline, on_start, on_document)
 
