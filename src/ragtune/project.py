@@ -127,7 +127,7 @@ class ProjectConfig(Strict):
 
 def with_domain(config: ProjectConfig, domain: str) -> ProjectConfig:
     """``config`` with the answer pack ``domain`` and, where the pack names them, the retrieval pipeline and the
-    answer strategy it was measured with."""
+    answer strategy it was measured with and the graph extractor of its rules."""
     from ragtune.packs import make_pack
 
     pack = make_pack(domain)
@@ -135,6 +135,9 @@ def with_domain(config: ProjectConfig, domain: str) -> ProjectConfig:
     config = config.model_copy(update={"answer": config.answer.model_copy(update=answer)})
     if pack.pipeline:
         config.retrieval = config.retrieval.model_copy(update={"pipeline": pack.pipeline})
+    if pack.graph_extractor:
+        graph = config.index.graph.model_copy(update={"extractor": pack.graph_extractor})
+        config.index = config.index.model_copy(update={"graph": graph})
     return config
 
 
@@ -164,7 +167,7 @@ class Project:
     def init(cls, root: str | Path, name: str | None = None, force: bool = False,
              domain: str | None = None) -> Project:
         """Create ``root/ragtune.yaml`` with the defaults (refuses to overwrite unless ``force``); ``domain``: the
-        answer pack (``answer.pack``) and the retrieval pipeline it names."""
+        answer pack (``answer.pack``) and what it names (``with_domain``: pipeline, strategy, graph extractor)."""
         root = Path(root)
         path = root / CONFIG_FILE
         if path.exists() and not force:
@@ -317,7 +320,7 @@ class Project:
 
     def build_graph(self, extractor: str | None = None, on_start: Callable[[int], None] | None = None,
                     on_chunk: Callable[[str], None] | None = None):
-        """Extract entities and relations from every chunk (``rules`` or ``llm``, default
+        """Extract entities and relations from every chunk (``rules``, ``contracts`` or ``llm``, default
         ``index.graph.extractor``), merge duplicates, save the graph; returns a GraphBuildReport."""
         from ragtune.index.graph.builder import GraphBuilder, make_extractor
 
@@ -336,8 +339,8 @@ class Project:
 
     def load_graph(self):
         """The knowledge graph and warnings about it (the graph provider of retrieval and global search): built
-        now when missing and the configured extractor uses no LLM; flagged when the index changed since it was
-        built."""
+        now when missing and the configured extractor uses no LLM (``rules``, ``contracts``); flagged when the
+        index changed since it was built."""
         from ragtune.index.graph.builder import extractor_class, load_or_build
 
         free = not extractor_class(self.config.index.graph).uses_llm
