@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from ragtune.cli.main import app
 from ragtune.errors import InputError
 from ragtune.generation.compare import key_terms, select_documents
+from ragtune.index.graph.config import GraphConfig
+from ragtune.index.graph.extractors.rules import RuleExtractor
 from ragtune.index.store import glob_escape
 
 DATA = Path(__file__).parent / "data" / "graph"
@@ -88,7 +90,7 @@ def test_document_selection_and_bad_input(contracts):
     assert glob_escape("a[1]*?.txt") == "a[[]1][*][?].txt"
     with pytest.raises(InputError, match="empty"):
         contracts.compare("  ")
-    assert key_terms("termination", []) == []
+    assert key_terms("termination", [], RuleExtractor(GraphConfig())) == []
 
 
 @pytest.fixture(scope="module")

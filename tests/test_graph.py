@@ -1,5 +1,6 @@
 """Knowledge graph: rule and LLM extraction (repair, degradation), merging, persistence, local search as a
-pipeline stage, global search, the HTML view and the CLI — on two small contracts naming the same party."""
+pipeline stage, global search, the HTML view and the CLI — on two small contracts naming the same party; the
+generic rules on documents of other domains."""
 
 import json
 import shutil
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from ragtune.cli.main import app
 from ragtune.documents.models import Chunk
 from ragtune.index.graph.config import GraphConfig
+from ragtune.index.graph.extractors.contracts import ContractExtractor
 from ragtune.index.graph.extractors.llm import BadOutput, LLMExtractor, validate_extraction
 from ragtune.index.graph.extractors.rules import RuleExtractor
 from ragtune.index.graph.schema import DOCUMENT, name_key
@@ -30,7 +32,8 @@ TEXT = (
 
 @pytest.fixture(scope="module")
 def graph_project(tmp_path_factory):
-    """The two contracts ingested with the graph built during ingest (rule extractor)."""
+    """The two contracts ingested under the contracts pack, the graph built during ingest (its ``contracts``
+    extractor)."""
     from ragtune import Project
 
     root = tmp_path_factory.mktemp("graph")
@@ -38,14 +41,14 @@ def graph_project(tmp_path_factory):
     docs.mkdir()
     for name in ("reseller_agreement.txt", "license_agreement.txt"):
         shutil.copy(DATA / name, docs / name)
-    proj = Project.init(root / "p")
+    proj = Project.init(root / "p", domain="contracts")
     report = proj.ingest([docs], graph=True)
     yield proj, report
     proj.close()
 
 
-def test_rule_extractor_finds_parties_terms_dates_amounts_durations_and_law():
-    ex = RuleExtractor(GraphConfig()).extract(Chunk("c1", "doc.txt", TEXT, 0, len(TEXT), None, 0))
+def test_contract_extractor_finds_parties_terms_dates_amounts_durations_and_law():
+    ex = ContractExtractor(GraphConfig()).extract(Chunk("c1", "doc.txt", TEXT, 0, len(TEXT), None, 0))
     entities = {(e.name, e.type): e for e in ex.entities}
     assert entities[("Initech LLC", "organization")].aliases == ["Provider"]
     assert entities[("695014 B.C. Ltd.", "organization")].aliases == ["Galaxy", "Galaxy Telecom"]
@@ -61,8 +64,9 @@ def test_rule_extractor_finds_parties_terms_dates_amounts_durations_and_law():
             (DOCUMENT, "defines", "Confidential Information")} <= relations
     roles = {r.source: r.role for r in ex.relations if r.type == "party_to"}
     assert roles == {"Initech LLC": "Provider", "695014 B.C. Ltd.": "Galaxy", "JANE ROE": "Consultant"}
-    split = RuleExtractor(GraphConfig()).extract(Chunk("c2", "d", '("SONY"), on the one hand.', 0, 0, None, 0),
-                                                 before="This Agreement is made by and between Sony Electronics Inc. ")
+    split = ContractExtractor(GraphConfig()).extract(
+        Chunk("c2", "d", '("SONY"), on the one hand.', 0, 0, None, 0),
+        before="This Agreement is made by and between Sony Electronics Inc. ")
     assert [(e.name, e.aliases) for e in split.entities] == [("Sony Electronics Inc.", ["SONY"])]  # across chunks
     assert [v for _, v in find_durations("thirty (30) days, 2 business days and one-year periods")] == \
         ["30 days", "2 business days", "1 year"]
@@ -72,10 +76,37 @@ def test_rule_extractor_finds_parties_terms_dates_amounts_durations_and_law():
     assert name_key("GLOBEX CORP.") == name_key("Globex Corporation") == "globex"
 
 
+FILING = ("ACME WIDGETS CORP. ANNUAL REPORT ON FORM 10-K for the fiscal year ended December 31, 2022. The Company's "
+          "revenue was $1,204 million in fiscal 2022, compared with $987 million in 2021. The Company is incorporated "
+          "in Delaware and its credit agreements are governed by the laws of the State of New York. The new lease "
+          "became effective on March 1, 2022.")
+MANUAL = ("PowerBlend 500 User Manual, revised June 3, 2023. Charge the battery for at least 4 hours before first use. "
+          "Replacement blades made by Blendtec Inc. cost $24.99 and carry a limited warranty of two years.")
+ABSTRACT = ("Abstract. We show that BM25 with learned term weights matches dense retrieval while using ten times less "
+            "memory, at a cost of $0.40 per million queries. Submitted on 12 May 2021; accepted on 2021-09-30.")
+CONTRACT_RELATIONS = {"party_to", "governed_by", "incorporated_in", "effective_date", "defines"}
+
+
+@pytest.mark.parametrize("text", [FILING, MANUAL, ABSTRACT], ids=["10-K", "manual", "abstract"])
+def test_generic_rules_find_values_and_no_contract_relation_off_contracts(text):
+    ex = RuleExtractor(GraphConfig()).extract(Chunk("c", "doc.md", text, 0, len(text), None, 0))
+    types = {e.type for e in ex.entities}
+    assert {"date", "money"} <= types and types <= {"date", "money", "organization"}
+    assert {r.type for r in ex.relations} == {"mentions"} and all(r.source == DOCUMENT for r in ex.relations)
+    assert all(r.evidence and r.evidence in text for r in ex.relations)  # the sentence the value is in
+    if text is FILING:
+        assert {(e.name, e.type) for e in ex.entities} == {
+            ("2022-12-31", "date"), ("2022-03-01", "date"), ("$1,204 million", "money"), ("$987 million", "money"),
+            ("ACME WIDGETS CORP.", "organization")}  # not "The Company"
+        contract = ContractExtractor(GraphConfig()).extract(Chunk("c", "doc.md", text, 0, len(text), None, 0))
+        assert {(r.type, r.target) for r in contract.relations} >= {
+            ("governed_by", "New York"), ("effective_date", "2022-03-01")}  # the contracts pack's rules, misfiring
+
+
 def test_ingest_builds_a_graph_linking_the_party_of_both_contracts(graph_project):
     proj, report = graph_project
     cost = report.enrichment["knowledge_graph"]
-    assert cost["calls"] == 0 and cost["added"] > 10 and cost["extractor"] == "rules"
+    assert cost["calls"] == 0 and cost["added"] > 10 and cost["extractor"] == "contracts"
     graph = proj.graph
     globex = graph.node("entity:globex")  # "Globex Corporation" in one contract, "GLOBEX CORP." in the other
     assert globex["name"] == "Globex Corporation" and "GLOBEX CORP." in globex["aliases"]
@@ -182,7 +213,7 @@ def test_graph_stage_builds_a_missing_graph_with_the_rules(tmp_path):
     proj = Project.init(tmp_path / "fresh")
     proj.ingest([DATA / "reseller_agreement.txt"])
     ctx = proj.retrieve("Who is Initrode?", pipeline="graph")
-    assert any("built one with the rule extractor" in w for w in ctx.warnings)
+    assert any("built one with the rules extractor" in w for w in ctx.warnings)  # the default: generic rules
     assert ctx.trace[-1].details["entities"][0]["name"] == "Initrode Ltd."
     proj.close()
 
@@ -219,7 +250,7 @@ def test_cli_build_show_and_an_html_view_that_works_offline(graph_project, tmp_p
     built = runner.invoke(app, ["graph", "build", "-p", str(proj.root), "--json"])
     assert built.exit_code == 0, built.output
     data = json.loads(built.stdout)
-    assert data["extractor"] == "rules" and data["stats"]["cross_document_entities"] >= 1
+    assert data["extractor"] == "contracts" and data["stats"]["cross_document_entities"] >= 1
     out = tmp_path / "graph.html"
     shown = runner.invoke(app, ["graph", "show", "-p", str(proj.root), "--out", str(out), "--json"])
     assert shown.exit_code == 0, shown.output

@@ -140,3 +140,13 @@ def test_a_pack_is_a_registered_class_with_a_typed_config():
         make_pack("glossary-test", {"marker": 3, "other": 1})
     with pytest.raises(ConfigError, match="unknown answer pack 'nope'.*contracts, finance, generic"):
         make_pack("nope")
+
+
+def test_a_pack_names_the_graph_extractor_of_its_rules():
+    from ragtune.project import ProjectConfig, with_domain
+
+    default = ProjectConfig()
+    assert default.index.graph.extractor == "rules"  # the generic rules: no domain rule
+    assert with_domain(default, "contracts").index.graph.extractor == "contracts"
+    assert with_domain(default, "finance").index.graph.extractor == "rules"  # the pack names none
+    assert default.index.graph.extractor == "rules"  # the config given is not changed

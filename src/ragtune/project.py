@@ -127,7 +127,7 @@ class ProjectConfig(Strict):
 
 def with_domain(config: ProjectConfig, domain: str) -> ProjectConfig:
     """``config`` with the answer pack ``domain`` and, where the pack names them, the retrieval pipeline and the
-    answer strategy it was measured with."""
+    answer strategy it was measured with and the graph extractor of its rules."""
     from ragtune.packs import make_pack
 
     pack = make_pack(domain)
@@ -135,6 +135,9 @@ def with_domain(config: ProjectConfig, domain: str) -> ProjectConfig:
     config = config.model_copy(update={"answer": config.answer.model_copy(update=answer)})
     if pack.pipeline:
         config.retrieval = config.retrieval.model_copy(update={"pipeline": pack.pipeline})
+    if pack.graph_extractor:
+        graph = config.index.graph.model_copy(update={"extractor": pack.graph_extractor})
+        config.index = config.index.model_copy(update={"graph": graph})
     return config
 
 
@@ -164,7 +167,7 @@ class Project:
     def init(cls, root: str | Path, name: str | None = None, force: bool = False,
              domain: str | None = None) -> Project:
         """Create ``root/ragtune.yaml`` with the defaults (refuses to overwrite unless ``force``); ``domain``: the
-        answer pack (``answer.pack``) and the retrieval pipeline it names."""
+        answer pack (``answer.pack``) and what it names (``with_domain``: pipeline, strategy, graph extractor)."""
         root = Path(root)
         path = root / CONFIG_FILE
         if path.exists() and not force:
@@ -317,7 +320,7 @@ class Project:
 
     def build_graph(self, extractor: str | None = None, on_start: Callable[[int], None] | None = None,
                     on_chunk: Callable[[str], None] | None = None):
-        """Extract entities and relations from every chunk (``rules`` or ``llm``, default
+        """Extract entities and relations from every chunk (``rules``, ``contracts`` or ``llm``, default
         ``index.graph.extractor``), merge duplicates, save the graph; returns a GraphBuildReport."""
         from ragtune.index.graph.builder import GraphBuilder, make_extractor
 
@@ -336,12 +339,12 @@ class Project:
 
     def load_graph(self):
         """The knowledge graph and warnings about it (the graph provider of retrieval and global search): built
-        now with the rules when missing and ``rules`` is the configured extractor (no LLM call); flagged when the
+        now when missing and the configured extractor uses no LLM (``rules``, ``contracts``); flagged when the
         index changed since it was built."""
-        from ragtune.index.graph.builder import load_or_build
+        from ragtune.index.graph.builder import extractor_class, load_or_build
 
-        rules = self.config.index.graph.extractor == "rules"
-        return load_or_build(lambda: self.graph, self.store, (lambda: self.build_graph("rules")) if rules else None)
+        free = not extractor_class(self.config.index.graph).uses_llm
+        return load_or_build(lambda: self.graph, self.store, self.build_graph if free else None)
 
     def ask_global(self, question: str, strategy: str | None = None):
         """A corpus-wide question answered from graph communities (summaries, map, reduce: by ``strategy``,
@@ -361,11 +364,14 @@ class Project:
         answer by ``strategy`` (default ``compare.strategy``, else ``answer.strategy``) (map), then a comparison
         table and synthesis (reduce). Returns a Comparison."""
         from ragtune.generation.compare import DocumentComparer
+        from ragtune.index.graph.builder import extractor_class, make_extractor
 
         if aspect.strip() and self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
         chosen = self.answer_strategy(strategy or self.config.compare.strategy)
-        comparer = DocumentComparer(self.pipeline, self.store, self.embedder, chosen, self.config.compare,
+        graph = self.config.index.graph
+        extractor = make_extractor(graph, "rules" if extractor_class(graph).uses_llm else None)  # no LLM call
+        comparer = DocumentComparer(self.pipeline, self.store, self.embedder, chosen, extractor, self.config.compare,
                                     self.config.retrieval.min_relevance, self.config.prices, self.config.llm.seed)
         return comparer.compare(aspect, docs, top_k, pipeline, on_start, on_document)
 

@@ -40,7 +40,8 @@ def print_build(report) -> None:
 
 @graph_app.command("build")
 @handle_errors
-def build(extractor: Annotated[str | None, typer.Option("--extractor", help="rules (fast, no LLM) or llm "
+def build(extractor: Annotated[str | None, typer.Option("--extractor", help="rules (no LLM, no domain rule), "
+                                                        "contracts (the contracts pack's rules) or llm "
                                                         "(default: index.graph.extractor).")] = None,
           project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Extract entities and relations from every chunk, merge duplicates, detect communities, save the graph."""

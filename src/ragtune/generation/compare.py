@@ -1,8 +1,8 @@
 """Multi-document analysis: questions that span documents ("compare the termination clauses") answered by
 a per-document map (retrieve that document's chunks for the aspect, answer with an answer strategy: the
 quoted clause for ``extract`` and ``extract+generate``, an LLM summary for ``generate``) and a reduce (one
-comparison row per document, key terms found by the rule extractor, and an overall synthesis that cites the
-rows: by the LLM with ``generate``, else a template of the key terms). Empty generations are retried, then
+comparison row per document, key terms found by a graph extractor of no LLM, and an overall synthesis that cites
+the rows: by the LLM with ``generate``, else a template of the key terms). Empty generations are retried, then
 degrade (extractive summary, template synthesis) with a warning; uncited summaries are replaced by the cited
 sentences they could not point to."""
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ragtune.config import Price
     from ragtune.generation.config import CompareConfig
     from ragtune.index.embedder import Embedder
+    from ragtune.index.graph.extractors import Extractor
     from ragtune.index.store import Store
     from ragtune.retrieval.pipeline import Pipeline
 
@@ -136,20 +137,19 @@ def _stems(aspect: str) -> set[str]:
     return {w[:6] for w in content_words(aspect)}
 
 
-def key_terms(aspect: str, chunks: list[Chunk]) -> list[str]:
-    """Durations, amounts, dates and places (the graph's rule extractor) in the sentences that mention the aspect, as
-    "termination: 90 days" (the rule extractor's relation labels)."""
-    from ragtune.index.graph.config import GraphConfig
-    from ragtune.index.graph.extractors.rules import RuleExtractor
-
+def key_terms(aspect: str, chunks: list[Chunk], extractor: Extractor) -> list[str]:
+    """The values ``extractor`` (a graph extractor of no LLM) finds in the sentences that mention the aspect, as
+    "termination: 90 days" (its relation labels; the contracts extractor's durations, amounts, dates and places),
+    leaving out names (organisations, people, parties and defined terms)."""
     stems = _stems(aspect)
     relevant = [s for c in chunks for s in _sentence_texts(c.text) if any(st in s.lower() for st in stems)]
     if not relevant:
         return []
     probe = Chunk("probe", "", " ".join(relevant), 0, 0, None, 0)
-    found = RuleExtractor(GraphConfig()).extract(probe)
+    found = extractor.extract(probe)
+    names = {e.name for e in found.entities if e.type in ("organization", "person")}
     terms = [f"{r.type.replace('_', ' ')}: {r.target}" for r in found.relations
-             if r.type not in ("defines", "party_to", "incorporated_in")]
+             if r.type not in ("defines", "party_to", "incorporated_in") and r.target not in names]
     return list(dict.fromkeys(terms))[:6]
 
 
@@ -165,11 +165,12 @@ def cited_sentence(chunk: Chunk, summary: str, aspect: str, limit: int = 300) ->
 
 class DocumentComparer:
     """Map (per document, with an answer strategy) and reduce (across documents). ``pipelines`` resolves a
-    pipeline name or spec (None: the default); ``min_relevance``, ``prices`` and ``seed`` are the project's."""
+    pipeline name or spec (None: the default); ``extractor`` (a graph extractor of no LLM) reads the key terms;
+    ``min_relevance``, ``prices`` and ``seed`` are the project's."""
 
     def __init__(self, pipelines: Callable[[str | None], Pipeline], store: Store, embedder: Embedder,
-                 strategy: AnswerStrategy, config: CompareConfig, min_relevance: float, prices: dict[str, Price],
-                 seed: int) -> None:
+                 strategy: AnswerStrategy, extractor: Extractor, config: CompareConfig, min_relevance: float,
+                 prices: dict[str, Price], seed: int) -> None:
         self.pipelines = pipelines
         self.store = store
         self.embedder = embedder
@@ -178,6 +179,7 @@ class DocumentComparer:
         self.prices = prices
         self.seed = seed
         self.strategy = strategy
+        self.extractor = extractor
         self.llm = strategy.llm
         self.trace: list[StageTrace] = []
         self.warnings: list[str] = []
@@ -256,8 +258,8 @@ class DocumentComparer:
             method, citations = "extractive", extract_citations(text, chunks)
         checked = check_citations(text, chunks, self.embedder)
         uncited = [s for s in _sentence_texts(text) if not MARKER.search(s)]
-        return DocumentRow(n, source, title, text, method, citations, key_terms(aspect, chunks), records,
-                           [cited_sentence(chunks[c.n - 1], text, aspect) for c in citations], uncited,
+        return DocumentRow(n, source, title, text, method, citations, key_terms(aspect, chunks, self.extractor),
+                           records, [cited_sentence(chunks[c.n - 1], text, aspect) for c in citations], uncited,
                            [c.sentence for c in checked if not c.supported])
 
     def _reduce(self, aspect: str, rows: list[DocumentRow]) -> tuple[str, str, list[int]]:

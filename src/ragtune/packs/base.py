@@ -57,6 +57,9 @@ class AnswerPack:
     """The retrieval pipeline this pack was measured with (None: ``retrieval.pipeline``)."""
     strategy: ClassVar[str | None] = None
     """The answer strategy this pack was measured with (None: ``answer.strategy``)."""
+    graph_extractor: ClassVar[str | None] = None
+    """The knowledge-graph extractor that gives this pack's rules, by its registered name (None:
+    ``index.graph.extractor``)."""
 
     def __init__(self, config: PackConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()

@@ -51,13 +51,18 @@ def is_name_like(alias: str, name: str) -> bool:
     return bool(set(name_key(alias).split()) & set(words)) or name_key(alias) == initials or "." in alias
 
 
+def extractor_class(config: GraphConfig, name: str | None = None) -> type[Extractor]:
+    """The registered extractor class ``name`` (default ``config.extractor``); a ConfigError for an unknown name."""
+    try:
+        return extractors.get(name or config.extractor)
+    except UnknownComponentError as e:
+        raise ConfigError(str(e)) from None
+
+
 def make_extractor(config: GraphConfig, name: str | None = None, llm: Callable[[], LLM] | None = None) -> Extractor:
     """The registered extractor ``name`` (default ``config.extractor``); ``llm`` is called only for one that
     uses an LLM."""
-    try:
-        cls = extractors.get(name or config.extractor)
-    except UnknownComponentError as e:
-        raise ConfigError(str(e)) from None
+    cls = extractor_class(config, name)
     if cls.uses_llm and llm is None:
         raise ConfigError(f"the {cls.name} graph extractor needs an LLM")
     return cls(config, llm() if cls.uses_llm else None)
@@ -66,8 +71,8 @@ def make_extractor(config: GraphConfig, name: str | None = None, llm: Callable[[
 def load_or_build(load: Callable[[], KnowledgeGraph], store: Store,
                   rebuild: Callable[[], GraphBuildReport] | None = None) -> tuple[KnowledgeGraph, list[str]]:
     """The saved graph (``load``) and warnings about it: built now by ``rebuild`` when missing (given when the
-    configured extractor is ``rules``: it costs no LLM call), flagged when the index changed since it was
-    built."""
+    configured extractor uses no LLM, so building costs no LLM call), flagged when the index changed since it
+    was built."""
     warnings = []
     try:
         graph = load()
@@ -75,7 +80,8 @@ def load_or_build(load: Callable[[], KnowledgeGraph], store: Store,
         if rebuild is None:
             raise
         report = rebuild()
-        warnings.append(f"no knowledge graph yet; built one with the rule extractor ({report.entities} entities)")
+        warnings.append(f"no knowledge graph yet; built one with the {report.extractor} extractor "
+                        f"({report.entities} entities)")
         graph = load()
     if graph.meta.get("store_generation") != store.generation():
         warnings.append("the index changed since the knowledge graph was built; run `ragtune graph build`")

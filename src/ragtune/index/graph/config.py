@@ -10,7 +10,8 @@ class _Strict(BaseModel):
 
 
 class LLMExtractorConfig(_Strict):
-    """The ``llm`` extractor: JSON following a schema, repaired and validated, retried, else the rules."""
+    """The ``llm`` extractor: JSON following a schema, repaired and validated, retried, else the generic rules
+    (the ``rules`` extractor, whatever the pack)."""
 
     max_tokens: int = Field(320, ge=1)
     max_retries: int = Field(1, ge=0, description="Extra attempts after invalid JSON before degrading.")
@@ -18,7 +19,8 @@ class LLMExtractorConfig(_Strict):
 
 
 class GraphConfig(_Strict):
-    """The knowledge graph (``ragtune graph build``). ``extractor``: ``rules`` (fast, no LLM) or ``llm``."""
+    """The knowledge graph (``ragtune graph build``). ``extractor``: ``rules`` (fast, no LLM, no domain rule),
+    ``contracts`` (the contracts pack's rules; ``ragtune init --domain contracts`` sets it) or ``llm``."""
 
     extractor: str = "rules"
     build_on_ingest: bool = False

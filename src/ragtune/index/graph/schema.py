@@ -9,7 +9,8 @@ import unicodedata
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DOCUMENT = "@document"
-"""Relation endpoint meaning "the document this chunk belongs to" (contract-level facts: governing law, term)."""
+"""Relation endpoint meaning "the document this chunk belongs to" (document-level facts: a date it mentions, a
+contract's governing law)."""
 
 ENTITY_TYPES = ("organization", "person", "defined_term", "date", "money", "duration", "jurisdiction", "other")
 _TYPE_SYNONYMS = {"company": "organization", "org": "organization", "party": "organization",
@@ -18,8 +19,9 @@ _TYPE_SYNONYMS = {"company": "organization", "org": "organization", "party": "or
                   "amount": "money", "price": "money", "fee": "money", "period": "duration", "time": "duration",
                   "location": "jurisdiction", "state": "jurisdiction", "country": "jurisdiction", "law": "jurisdiction",
                   "place": "jurisdiction"}
-_SUFFIXES = frozenset("inc incorporated corp corporation co company llc ltd limited llp lp plc gmbh ag sa srl nv bv "
-                      "pty".split())
+COMPANY_SUFFIXES = frozenset("inc incorporated corp corporation co company llc ltd limited llp lp plc gmbh ag sa srl "
+                             "nv bv pty".split())
+"""The words a company name may end in ("Inc", "Ltd", "GmbH"), lower-cased and without periods."""
 
 
 class Entity(BaseModel):
@@ -74,6 +76,6 @@ def name_key(name: str) -> str:
     words = re.sub(r"[^a-z0-9 ]+", "", re.sub(r"[-/]", " ", text)).split()
     if words and words[0] == "the":
         words = words[1:]
-    while len(words) > 1 and words[-1] in _SUFFIXES:
+    while len(words) > 1 and words[-1] in COMPANY_SUFFIXES:
         words.pop()
     return " ".join(words)

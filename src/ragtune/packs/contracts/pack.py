@@ -49,6 +49,7 @@ class ContractsPack(AnswerPack):
 
     Config = ContractsConfig
     pipeline = "document_filter+hybrid+document_head"
+    graph_extractor = "contracts"
 
     def form(self, question: str) -> str | None:
         return detect_form(question)

@@ -1,7 +1,8 @@
 """LLM extraction: the model is asked for JSON following the ``Extraction`` schema; the output is repaired
 (``parse_json``), validated item by item (invalid items and names that are not in the passage are dropped),
-retried with the error when it is not JSON at all, and after ``max_retries`` the chunk degrades to the rule
-extractor with a warning. Bad model output never stops a build."""
+retried with the error when it is not JSON at all, and after ``max_retries`` the chunk degrades to the generic
+rule extractor (``rules``: dates, amounts, organisations; no domain rule) with a warning. Bad model output never
+stops a build."""
 
 from __future__ import annotations
 

@@ -1,79 +1,58 @@
-"""Rule-based extraction with the contracts pack's rules (``ragtune.packs.contracts.rules``): parties and their
-defined aliases, defined terms, dates, money amounts, durations and governing law. Fast, deterministic, no LLM:
-the default extractor."""
+"""Rule-based extraction with no domain rule, the default extractor: the calendar dates and the money amounts of
+the shared value grammar (``ragtune.values``) and the organisation names that end in a company suffix ("Acme
+Widgets Corp."), each a ``mentions`` relation of the document with its sentence as evidence. Fast, deterministic,
+no LLM. A domain's rules (a contract's parties, governing law) come with its answer pack's extractor
+(``AnswerPack.graph_extractor``: the ``contracts`` extractor)."""
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 from ragtune.documents.models import Chunk
 from ragtune.index.graph.extractors.base import Extractor, extractors
-from ragtune.index.graph.schema import DOCUMENT, Entity, Extraction, Relation
-from ragtune.packs.contracts.rules import (
-    DURATION_LABELS,
-    MONEY_LABELS,
-    defined_names,
-    definitions,
-    find_dates,
-    find_durations,
-    find_governing_law,
-    find_money,
-    is_effective,
-    label,
-    sentences,
-)
+from ragtune.index.graph.schema import COMPANY_SUFFIXES, DOCUMENT, Entity, Extraction, Relation
+from ragtune.text import GRAPH_SENTENCES, sentence_cuts
+from ragtune.values import amounts, date_spans
+
+_NAME_WORD = r"[A-Z][A-Za-z0-9&'-]*"
+_NOT_A_NAME = "The|This|That|These|Those|Our|Its|Their|Each|Such|Any|An?|In|On|At|By|For|From|With|Under|As"
+_ORGANIZATION = re.compile(
+    rf"\b(?!(?:{_NOT_A_NAME})\b){_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,4}},?[ \t]+"
+    rf"(?=[A-Z])(?i:{'|'.join(sorted(COMPANY_SUFFIXES, key=len, reverse=True))})(?![\w-])\.?")
+"""Up to five capitalised words and a capitalised company suffix ("Initrode Ltd.", "ACME WIDGETS CORP."); not
+"The Company"."""
+
+
+def _sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) of each sentence of ``text`` by the graph's rule (``GRAPH_SENTENCES``), its end mark kept."""
+    bounds = [0, *(end for _, end in sentence_cuts(text, GRAPH_SENTENCES)), len(text)]
+    return [(a, text[a:b].strip()) for a, b in pairwise(bounds) if text[a:b].strip()]
 
 
 @extractors.register("rules")
 class RuleExtractor(Extractor):
-    """Regular expressions tuned on contracts. Relations hang off the document (``@document``): a party is
-    ``party_to`` it with its role, it is ``governed_by`` a jurisdiction, ``defines`` its terms, has a
-    ``term``/``notice_period``/``payment``... duration or amount with the sentence as evidence."""
+    """Dates (ISO, written form as description), money amounts (written with a currency: "$1,204 million") and
+    organisations, each ``mentions``-ed by the document (``@document``). No relation says what a value is: that
+    takes a domain's rules."""
 
     def extract(self, chunk: Chunk, before: str = "") -> Extraction:
         self.cost.chunks += 1
         text = chunk.text
-        entities: dict[tuple[str, str], Entity] = {}
-        relations: list[Relation] = []
-
-        def entity(name: str, type_: str, description: str = "") -> Entity:
-            key = (name, type_)
-            if key not in entities:
-                entities[key] = Entity(name=name, type=type_, description=description[:400])
-            return entities[key]
-
-        def relate(source: str, target: str, type_: str, evidence: str, role: str | None = None) -> None:
-            relations.append(Relation(source=source, target=target, type=type_, evidence=evidence[:400], role=role))
-
-        spans = sentences(text)
+        spans = _sentences(text)
 
         def sentence_at(offset: int) -> str:
             return next((s for i, s in reversed(spans) if i <= offset), text[:240])
 
-        for found in defined_names(text, before):
-            e = entity(found.name, found.kind, found.description)
-            if found.kind == "defined_term":
-                continue
-            e.aliases.extend(a for a in found.aliases if a not in e.aliases)
-            if found.party:
-                relate(found.name, DOCUMENT, "party_to", found.sentence, role=found.role)
-            if found.state:
-                entity(found.state, "jurisdiction")
-                relate(found.name, found.state, "incorporated_in", found.description)
-        for term, definition in definitions(text):
-            entity(term, "defined_term", definition)
-            relate(DOCUMENT, term, "defines", f'"{term}" means {definition}')
-        for offset, iso, written in find_dates(text):
-            sentence = sentence_at(offset)
-            entity(iso, "date", written)
-            relate(DOCUMENT, iso, "effective_date" if is_effective(sentence) else "date", sentence)
-        for offset, amount in find_money(text):
-            sentence = sentence_at(offset)
-            entity(amount, "money")
-            relate(DOCUMENT, amount, label(sentence, MONEY_LABELS, "amount"), sentence)
-        for offset, duration in find_durations(text):
-            sentence = sentence_at(offset)
-            entity(duration, "duration")
-            relate(DOCUMENT, duration, label(sentence, DURATION_LABELS, "duration"), sentence)
-        for offset, place in find_governing_law(text):
-            entity(place, "jurisdiction")
-            relate(DOCUMENT, place, "governed_by", sentence_at(offset))
+        found: list[tuple[int, Entity]] = [
+            (start, Entity(name=day.isoformat(), type="date", description=text[start:end]))
+            for start, end, day in date_spans(text)]
+        found += [(a.start, Entity(name=" ".join(text[a.start:a.end].split()).strip("()"), type="money"))
+                  for a in amounts(text, parentheses_negative=False) if a.currency]
+        found += [(m.start(), Entity(name=m.group(), type="organization")) for m in _ORGANIZATION.finditer(text)]
+        entities: dict[tuple[str, str], Entity] = {}
+        for _, e in found:
+            entities.setdefault((e.name, e.type), e)
+        relations = [Relation(source=DOCUMENT, target=e.name, type="mentions", evidence=sentence_at(start)[:400])
+                     for start, e in sorted(found, key=lambda f: f[0])]
         return Extraction(entities=list(entities.values()), relations=relations)
