@@ -3,6 +3,7 @@ filings print them), a question in FinanceBench's style answered with the number
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -49,3 +50,43 @@ def test_capital_expenditure_is_read_from_the_table_row_and_cited(new_project, t
     cited = answer.chunks[int(m.group(1)) - 1]["text"]
     assert ("Consolidated Statement of Cash Flows (Millions) | Purchases of property, plant and equipment (PP&E) | "
             "2019: (1,699) | 2018: (1,577)") in cited
+
+
+FINANCEBENCH = Path(os.environ.get("FINANCEBENCH_DEV", Path(__file__).resolve().parents[2] / "shared" / "data" /
+                                   "financebench_dev"))
+
+
+def excerpt(source: Path, pages: list[int], out: Path) -> None:
+    """The given 1-based ``pages`` of a real filing as a PDF of their own (PDFium copies them unchanged)."""
+    import pypdfium2
+
+    src, dst = pypdfium2.PdfDocument(source), pypdfium2.PdfDocument.new()
+    try:
+        dst.import_pages(src, [p - 1 for p in pages])
+        dst.save(out)
+    finally:
+        dst.close()
+        src.close()
+
+
+def test_a_real_filings_capital_expenditure_is_read_from_its_cash_flow_row(new_project, tmp_path):
+    """PepsiCo's FY2021 10-K (a development filing of FinanceBench), its cash-flow statement page (63) and the page
+    before it, asked FinanceBench's question: the answer is the "Capital spending" row's FY2021 cell, cited."""
+    import pytest
+
+    filing = FINANCEBENCH / "pdfs" / "PEPSICO_2021_10K.pdf"
+    if not filing.is_file():
+        pytest.skip(f"needs {filing} (../shared/data/financebench_dev)")
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    excerpt(filing, [62, 63], folder / "PEPSICO_2021_10K.pdf")
+    new_project.config.answer.pack = "finance"
+    new_project.ingest([folder])
+    answer = new_project.ask("What is the FY2021 capital expenditure amount (in USD billions) for PepsiCo? Respond "
+                             "to the question by assuming the perspective of an investment analyst who can only use "
+                             "the details shown within the statement of cash flows.", strategy="extract+compute",
+                             pipeline="operand_queries+hybrid+operand_rows")
+    m = re.match(r"\$4\.6\d? billion \[(\d)\]", answer.answer)
+    assert m, answer.answer
+    cited = answer.chunks[int(m.group(1)) - 1]["text"]
+    assert re.search(r"Capital spending \| [^|]*2021[^|]*: \(4,625\)", cited), cited
