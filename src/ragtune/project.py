@@ -411,7 +411,8 @@ class Project:
         return TrainingResources(
             root=self.root, workdir=self.workdir, registry=self.registry, open_store=lambda: self.store,
             open_embedder=lambda: self.embedder, llm_config=c.llm, training=c.training, datasets=c.datasets,
-            judge=c.bench.judge, retrieve=self.retrieve, llm_for=self.llm_for, feedback=lambda: self.feedback)
+            judge=c.bench.judge, retrieve=self.retrieve, llm_for=self.llm_for, feedback=lambda: self.feedback,
+            answer_pack=lambda: self.answer_pack)
 
     @property
     def bench_system(self) -> BenchSystem:
