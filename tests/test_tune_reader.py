@@ -1,7 +1,8 @@
-"""`ragtune tune reader`: the verdict model trained on part of the labelled documents, promoted only when it beats
-the champion (the untuned reader's cosine verdict, at first) on the held-out documents; one trained on shuffled
-labels is registered as rejected. The labelled documents are 40 short service agreements in which three clauses
-(insurance, most favored nation, non-compete) appear in one of three wordings, or not at all."""
+"""`ragtune tune reader`: the verdict model and the answer-sentence scorer trained on part of the labelled documents,
+each promoted only when it beats its champion (at first the untuned reader: the embedder's cosine) on the held-out
+documents; ones trained on shuffled labels are registered as rejected. The labelled documents are 40 short service
+agreements in which three clauses (insurance, most favored nation, non-compete) appear in one of three wordings,
+or not at all."""
 
 import json
 import random
@@ -55,6 +56,8 @@ CLAUSES = {
     ],
 }
 
+SMALL = {"max_steps": 2, "batch_size": 8, "mine": ["bm25", "random"], "negatives": 2, "max_length": 96}
+
 
 def write_agreements(folder: Path, n: int = 40, seed: int = 0) -> Path:
     """``n`` agreements under ``folder/docs`` and their Yes/No labels (``folder/labels.jsonl``)."""
@@ -84,28 +87,46 @@ def promoted(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("reader")
     labels = write_agreements(root)
-    Project.init(root / "p", domain="contracts").ingest([root / "docs"])
+    proj = Project.init(root / "p", domain="contracts")
+    proj.ingest([root / "docs"])
+    proj.config.training.reranker = proj.config.training.reranker.model_copy(update=SMALL)
+    (root / "p" / "ragtune.yaml").write_text(proj.config.dump())
+    proj.close()
     result = CliRunner().invoke(app, ["tune", "reader", "-p", str(root / "p"), "--questions", str(labels), "--json"])
     assert result.exit_code == 0, result.output
     return root / "p", labels, json.loads(result.output)
 
 
-def test_a_verdict_model_that_beats_the_untuned_reader_is_promoted(promoted):
+def test_models_that_beat_the_untuned_reader_are_promoted(promoted):
     from ragtune import Project
 
     root, _, result = promoted
-    (m,) = result["models"]
     held = result["heldout"]
-    assert (m["model"], m["champion"], m["decision"], m["version"]["status"]) == (
-        "verdicts", "untuned", "promoted", "champion")
-    assert (len(held["documents"]), held["pairs"]) == (12, 36)
-    assert m["after"] > m["before"] and m["gate"]["ci_low"] > 0 and m["gate"]["p_value"] < 0.05
-    assert not set(m["version"]["config"]["trained_on"]) & set(held["documents"])  # split by document
-    assert m["version"]["metrics"]["gate"] == m["gate"] and m["train_seconds"] > 0
-    assert Project(root).registry.champion("verdicts").id == m["version"]["id"]
+    assert (len(held["documents"]), held["pairs"], held["clauses_located"]) == (12, 36, held["yes"])
+    models = {m["model"]: m for m in result["models"]}
+    assert [(m["champion"], m["metric"]) for m in models.values()] == [
+        ("untuned", "balanced_accuracy"), ("embedder", "sentence_mrr")]
+    registry = Project(root).registry
+    for kind, m in models.items():
+        assert (m["decision"], m["version"]["status"]) == ("promoted", "champion")
+        assert m["after"] > m["before"] and m["gate"]["ci_low"] > 0 and m["gate"]["p_value"] < 0.05
+        assert not set(m["version"]["metrics"]["trained_on"]) & set(held["documents"])  # split by document
+        assert m["version"]["metrics"]["gate"] == m["gate"] and m["train_seconds"] > 0
+        assert registry.champion(kind).id == m["version"]["id"]
 
 
-def test_a_model_of_shuffled_labels_is_rejected_and_the_champion_stays(promoted, tmp_path):
+def test_the_promoted_scorer_is_the_answer_scorer_champion(promoted):
+    from ragtune import Project
+
+    root, _, result = promoted
+    proj = Project(root)
+    proj.config.answer.scorer = "champion"
+    scorer = proj.answer_strategy().selector.cross_encoder
+    assert scorer is proj.cross_encoder(result["models"][1]["version"]["id"])
+    proj.close()
+
+
+def test_models_of_shuffled_labels_are_rejected_and_the_champions_stay(promoted, tmp_path):
     from ragtune import Project
     from ragtune.training.reader import ReaderTuner
 
@@ -117,11 +138,11 @@ def test_a_model_of_shuffled_labels_is_rejected_and_the_champion_stays(promoted,
     shuffled.write_text("".join(json.dumps(r | {"label": s}) + "\n" for r, s in zip(rows, said, strict=True)))
     proj = Project(root)
     config = proj.config.training.reader.model_copy(update={"questions": str(shuffled)})
-    (m,) = ReaderTuner(proj.training_resources, config).run().models
-    assert (m.champion, m.decision, m.version.status) == (first["models"][0]["version"]["id"], "rejected",
-                                                          "rejected")
-    assert not m.gate["promote"] and m.gate["ci_low"] <= 0
-    assert proj.registry.champion("verdicts").id == m.champion
+    models = ReaderTuner(proj.training_resources, config).run().models
+    assert [m.champion for m in models] == [m["version"]["id"] for m in first["models"]]
+    for m in models:
+        assert (m.decision, m.version.status, m.gate["promote"]) == ("rejected", "rejected", False)
+        assert proj.registry.champion(m.model).id == m.champion
     proj.close()
 
 

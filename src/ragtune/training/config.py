@@ -209,10 +209,11 @@ class VerdictTuneConfig(_Strict):
 class ReaderTuneConfig(_Strict):
     """``ragtune tune reader``: the reader's models trained from labelled questions and kept only when they beat
     the champion (the untuned reader when there is none) on labelled documents held out of their training; the
-    verdict model's own settings are ``training.verdicts``'."""
+    verdict model's own settings are ``training.verdicts``', the sentence scorer's ``training.reranker``'."""
 
     questions: str | None = Field(None, description="The labelled questions (as `tune verdicts --questions` reads "
-                                  "them): rows with a `document` and a Yes or No `label` train the verdict model.")
+                                  "them): rows with a `document` and a Yes or No `label` train the verdict model, "
+                                  "the Yes clauses (`contexts`) the sentence scorer.")
     test_share: float = Field(0.3, gt=0, lt=1, description="Share of the labelled documents held out to judge "
                               "each candidate (at least one); their labels are in no training.")
     level: float = Field(0.95, gt=0, lt=1, description="Confidence level of the gate's paired bootstrap interval.")

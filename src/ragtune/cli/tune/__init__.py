@@ -16,7 +16,7 @@ from ragtune.cli.output import err
 
 sub = typer.Typer(help="Fine-tune models: LoRA SFT on a dataset, DPO/KTO on feedback, AI feedback (judge), the "
                        "continuous loop; the embedder and a cross-encoder reranker on question-passage pairs; the "
-                       "reader's yes/no verdicts, gated on held-out documents.",
+                       "reader's yes/no verdicts and sentence scorer, gated on held-out documents.",
                   no_args_is_help=True)
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
