@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ragtune.cli.main import app
+from ragtune.errors import ConfigError, InputError
 from ragtune.training.reader import balanced_scores, held_out_documents
 from ragtune.training.verdicts import LabelledPassages
 
@@ -122,7 +123,12 @@ def test_the_promoted_scorer_is_the_answer_scorer_champion(promoted):
     proj = Project(root)
     proj.config.answer.scorer = "champion"
     scorer = proj.answer_strategy().selector.cross_encoder
-    assert scorer is proj.cross_encoder(result["models"][1]["version"]["id"])
+    assert scorer is proj.cross_encoder("champion", "scorer")
+    assert proj.registry.champion("scorer").id == result["models"][1]["version"]["id"]
+    with pytest.raises(ConfigError, match="no cross-encoder configured"):  # the reranker's champion is another
+        proj.cross_encoder("champion")
+    with pytest.raises(InputError, match="is a verdicts model, not a cross-encoder"):
+        proj.cross_encoder(result["models"][0]["version"]["id"])
     proj.close()
 
 

@@ -158,7 +158,7 @@ class Project:
         self.registry_dir = Path(registry_dir) if registry_dir is not None else self.workdir
         self._pipelines: dict[str, Pipeline] = {}  # by spec
         self._tuned_llms: dict[str, LLM] = {}  # by registry version id
-        self._cross_encoders: dict[str, Any] = {}  # by folder (sentence-transformers CrossEncoder)
+        self._cross_encoders: dict[str, Any] = {}  # by reference (sentence-transformers CrossEncoder)
 
     @classmethod
     def init(cls, root: str | Path, name: str | None = None, force: bool = False,
@@ -467,23 +467,24 @@ class Project:
         from ragtune.models import model_dir
         from ragtune.training.reranker import load_cross_encoder
 
-        if not is_version_ref(ref):
-            path = model_dir(ref)
-        elif ref == "champion":
-            if (champion := self.registry.champion(role)) is None:
-                how = "`ragtune tune reader`" if role == "scorer" else \
-                    "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)"
-                raise ConfigError(f"no cross-encoder configured: name a local path or hub id, or train one with "
-                                  f"{how}")
-            path = str(self.registry.folder(champion))
-        else:
-            version = self.registry.get(ref)
-            if version.kind not in ("reranker", "scorer"):
-                raise InputError(f"{version.id} is a {version.kind} model, not a cross-encoder")
-            path = str(self.registry.folder(version))
-        if path not in self._cross_encoders:
-            self._cross_encoders[path] = load_cross_encoder(path)
-        return self._cross_encoders[path]
+        key = f"{role}:{ref}" if ref == "champion" else ref
+        if key not in self._cross_encoders:
+            if not is_version_ref(ref):
+                path = model_dir(ref)
+            elif ref == "champion":
+                if (champion := self.registry.champion(role)) is None:
+                    how = "`ragtune tune reader`" if role == "scorer" else \
+                        "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)"
+                    raise ConfigError(f"no cross-encoder configured: name a local path or hub id, or train one "
+                                      f"with {how}")
+                path = str(self.registry.folder(champion))
+            else:
+                version = self.registry.get(ref)
+                if version.kind not in ("reranker", "scorer"):
+                    raise InputError(f"{version.id} is a {version.kind} model, not a cross-encoder")
+                path = str(self.registry.folder(version))
+            self._cross_encoders[key] = load_cross_encoder(path)
+        return self._cross_encoders[key]
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
             on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,
