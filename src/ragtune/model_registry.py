@@ -1,7 +1,8 @@
 """The model registry under ``<project>/.ragtune/models/``: every trained version (v1, v2, ...) with its parent,
 kind, status, files, metrics, training-data hashes and config, and one champion per role.
 
-Roles: the LLM (``sft``, ``dpo`` and ``kto`` versions compete for it), the ``embedder`` and the ``reranker``.
+Roles: the LLM (``sft``, ``dpo`` and ``kto`` versions compete for it), the ``embedder``, the ``reranker``, the
+``verdicts`` and the answer-sentence ``scorer``.
 ``registry.json`` is rewritten atomically (temp file + rename) under a lock, so a crash or a concurrent writer
 never leaves it half-written; each version's files live in its own folder ``models/<id>/``."""
 
@@ -23,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ragtune.config import LLMConfig
 from ragtune.errors import InputError, ModelError
 
-Kind = Literal["sft", "dpo", "kto", "embedder", "reranker", "verdicts"]
+Kind = Literal["sft", "dpo", "kto", "embedder", "reranker", "verdicts", "scorer"]
 Status = Literal["champion", "candidate", "rejected"]
 ROLES: dict[str, str] = {"sft": "llm", "dpo": "llm", "kto": "llm", "embedder": "embedder", "reranker": "reranker",
-                       "verdicts": "verdicts"}
+                       "verdicts": "verdicts", "scorer": "scorer"}
 
 # files a version folder may hold (written by the trainers and `export`)
 ADAPTER, MERGED, LORA_GGUF, MERGED_GGUF = "adapter", "merged", "adapter.gguf", "model-f16.gguf"

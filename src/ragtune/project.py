@@ -417,7 +417,8 @@ class Project:
         return TrainingResources(
             root=self.root, workdir=self.workdir, registry=self.registry, open_store=lambda: self.store,
             open_embedder=lambda: self.embedder, llm_config=c.llm, training=c.training, datasets=c.datasets,
-            judge=c.bench.judge, retrieve=self.retrieve, llm_for=self.llm_for, feedback=lambda: self.feedback)
+            judge=c.bench.judge, retrieve=self.retrieve, llm_for=self.llm_for, feedback=lambda: self.feedback,
+            answer_pack=lambda: self.answer_pack)
 
     @property
     def bench_system(self) -> BenchSystem:
@@ -444,7 +445,7 @@ class Project:
             cls = strategies.get(name or cfg.strategy)
         except UnknownComponentError as e:
             raise ConfigError(f"answer strategy: {e}") from None
-        scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer)
+        scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer, "scorer")
         return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), verdicts=self.verdicts,
                    pack=self.answer_pack)
 
@@ -464,23 +465,32 @@ class Project:
             folder = self.registry.folder(self.registry.resolve(ref, "verdicts"))
         return VerdictReader(VerdictModel.load(folder), self.store)
 
-    def cross_encoder(self, ref: str):
-        """A loaded cross-encoder (loaded once per project): a registry version id or ``champion`` (``ragtune tune
-        reranker``), a local folder, or an installed model package / hub id."""
+    def cross_encoder(self, ref: str, role: str = "reranker"):
+        """A loaded cross-encoder (loaded once per project): ``champion``, the champion of ``role`` (``reranker``:
+        ``ragtune tune reranker``; ``scorer``, the answer-sentence scorer: ``ragtune tune reader``), a registry
+        version id of either, a local folder, or an installed model package / hub id."""
         from ragtune.model_registry import is_version_ref
         from ragtune.models import model_dir
         from ragtune.training.reranker import load_cross_encoder
 
-        if ref not in self._cross_encoders:
+        key = f"{role}:{ref}" if ref == "champion" else ref
+        if key not in self._cross_encoders:
             if not is_version_ref(ref):
                 path = model_dir(ref)
-            elif ref == "champion" and self.registry.champion("reranker") is None:
-                raise ConfigError("no cross-encoder configured: name a local path or hub id, or train one with "
-                                  "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)")
+            elif ref == "champion":
+                if (champion := self.registry.champion(role)) is None:
+                    how = "`ragtune tune reader`" if role == "scorer" else \
+                        "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)"
+                    raise ConfigError(f"no cross-encoder configured: name a local path or hub id, or train one "
+                                      f"with {how}")
+                path = str(self.registry.folder(champion))
             else:
-                path = str(self.registry.folder(self.registry.resolve(ref, "reranker")))
-            self._cross_encoders[ref] = load_cross_encoder(path)
-        return self._cross_encoders[ref]
+                version = self.registry.get(ref)
+                if version.kind not in ("reranker", "scorer"):
+                    raise InputError(f"{version.id} is a {version.kind} model, not a cross-encoder")
+                path = str(self.registry.folder(version))
+            self._cross_encoders[key] = load_cross_encoder(path)
+        return self._cross_encoders[key]
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
             on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,

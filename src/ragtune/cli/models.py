@@ -84,7 +84,7 @@ def reject(version: Annotated[str, typer.Argument(help="Version id.")],
 @handle_errors
 def rollback(version: Annotated[str | None, typer.Argument(help="Version to restore (default: the champion "
                                                            "before the current one).")] = None,
-             role: Annotated[str, typer.Option(help="llm, embedder or reranker.")] = "llm",
+             role: Annotated[str, typer.Option(help="llm, embedder, reranker, verdicts or scorer.")] = "llm",
              project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Restore an earlier version as champion."""
     v = _registry(project).rollback(version, role)

@@ -34,7 +34,8 @@ class AnswerConfig(BaseModel):
                           "reads every passage.")
     sentences: int = Field(2, ge=1, description="Sentences the extractive strategies select.")
     scorer: str = Field("embedder", description="What scores sentences against the question: embedder (cosine) "
-                        "or a cross-encoder (a registry version id, champion, a local folder or hub id).")
+                        "or a cross-encoder (a registry version id, champion: the scorer `ragtune tune reader` "
+                        "promoted, a local folder or hub id).")
     max_sentence_chars: int = Field(600, ge=40, description="Longer sentences are cut at a word boundary.")
     form_bonus: float = Field(0.3, ge=0, description="Added to the score of a sentence that holds the kind of "
                               "value the question asks for (``answer.pack``'s ``states_form``); 0 turns it "

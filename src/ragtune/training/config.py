@@ -1,4 +1,5 @@
-"""Configuration of fine-tuning (SFT, preference tuning, the continuous loop, the embedder and reranker)."""
+"""Configuration of fine-tuning (SFT, preference tuning, the continuous loop, the embedder and reranker, the
+reader's verdicts)."""
 
 from __future__ import annotations
 
@@ -205,6 +206,21 @@ class VerdictTuneConfig(_Strict):
                        "train on.")
 
 
+class ReaderTuneConfig(_Strict):
+    """``ragtune tune reader``: the reader's models trained from labelled questions and kept only when they beat
+    the champion (the untuned reader when there is none) on labelled documents held out of their training; the
+    verdict model's own settings are ``training.verdicts``', the sentence scorer's ``training.reranker``'."""
+
+    questions: str | None = Field(None, description="The labelled questions (as `tune verdicts --questions` reads "
+                                  "them): rows with a `document` and a Yes or No `label` train the verdict model, "
+                                  "the Yes clauses (`contexts`) the sentence scorer.")
+    test_share: float = Field(0.3, gt=0, lt=1, description="Share of the labelled documents held out to judge "
+                              "each candidate (at least one); their labels are in no training.")
+    level: float = Field(0.95, gt=0, lt=1, description="Confidence level of the gate's paired bootstrap interval.")
+    bootstrap_samples: int = Field(2000, ge=100, description="Resamples of the gate's paired bootstrap interval.")
+    seed: int = Field(0, description="Seed of the held-out split and the bootstrap.")
+
+
 class TrainingConfig(_Strict):
     """``training:`` in ragtune.yaml."""
 
@@ -215,3 +231,4 @@ class TrainingConfig(_Strict):
     embedder: EmbedderTuneConfig = Field(default_factory=EmbedderTuneConfig)
     reranker: RerankerTuneConfig = Field(default_factory=RerankerTuneConfig)
     verdicts: VerdictTuneConfig = Field(default_factory=VerdictTuneConfig)
+    reader: ReaderTuneConfig = Field(default_factory=ReaderTuneConfig)

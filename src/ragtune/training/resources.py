@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ragtune.index.store import Store
     from ragtune.llm import LLM
     from ragtune.model_registry import ModelRegistry
+    from ragtune.packs import AnswerPack
     from ragtune.retrieval.pipeline import QueryContext
     from ragtune.training.config import TrainingConfig
 
@@ -25,8 +26,8 @@ class TrainingResources:
     """The project's ``root`` and ``workdir`` (``.ragtune/``: datasets, model versions), its model ``registry``,
     its index (``store`` and ``embedder``, opened on first use by ``open_store`` and ``open_embedder``),
     ``retrieve(question, top_k)`` with the default pipeline (for RAG-mode prompts), ``llm_for(model)`` (None: the
-    base LLM; a version id: that fine-tuned version), the ``feedback()`` store, and the settings the trainers read
-    (``llm``, ``training``, ``datasets``, the bench ``judge``)."""
+    base LLM; a version id: that fine-tuned version), the ``feedback()`` store, the ``answer_pack()`` (the untuned
+    reader's rules), and the settings the trainers read (``llm``, ``training``, ``datasets``, the bench ``judge``)."""
 
     root: Path
     workdir: Path
@@ -40,6 +41,7 @@ class TrainingResources:
     retrieve: Callable[..., QueryContext]
     llm_for: Callable[[str | None], LLM]
     feedback: Callable[[], FeedbackStore]
+    answer_pack: Callable[[], AnswerPack]
 
     @property
     def store(self) -> Store:

@@ -1,5 +1,5 @@
 """`ragtune tune ...`: fine-tune models, one module per command group: ``sft``, ``preference`` (dpo, kto),
-``judge`` (judge, agreement), ``loop``, ``retrieval`` (embedder, reranker), ``verdicts``. Their options are
+``judge`` (judge, agreement), ``loop``, ``retrieval`` (embedder, reranker), ``verdicts``, ``reader``. Their options are
 generated from the training config sections (``ragtune.cli.config_options``); heavy libraries load inside the
 commands."""
 
@@ -15,7 +15,8 @@ import typer
 from ragtune.cli.output import err
 
 sub = typer.Typer(help="Fine-tune models: LoRA SFT on a dataset, DPO/KTO on feedback, AI feedback (judge), the "
-                       "continuous loop; the embedder and a cross-encoder reranker on question-passage pairs.",
+                       "continuous loop; the embedder and a cross-encoder reranker on question-passage pairs; the "
+                       "reader's yes/no verdicts and sentence scorer, gated on held-out documents.",
                   no_args_is_help=True)
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
@@ -32,9 +33,9 @@ _PHASES = {"examples": "Building examples", "train": "Training", "merge": "Mergi
 
 def register(app: typer.Typer) -> None:
     """Add `ragtune tune` and its commands to `app`."""
-    from ragtune.cli.tune import judge, loop, preference, retrieval, sft, verdicts
+    from ragtune.cli.tune import judge, loop, preference, reader, retrieval, sft, verdicts
 
-    for module in (sft, preference, judge, loop, retrieval, verdicts):
+    for module in (sft, preference, judge, loop, retrieval, verdicts, reader):
         module.register(sub)
     app.add_typer(sub, name="tune")
 
