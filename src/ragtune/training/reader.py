@@ -45,6 +45,7 @@ from ragtune.training.verdicts import (
     document_scores,
     fit,
     holds,
+    labels_file,
     load_labels,
 )
 
@@ -224,12 +225,8 @@ class ReaderTuner:
 
     def run(self, on_progress: OnProgress | None = None) -> ReaderTuneResult:
         cfg = self.config
-        if not cfg.questions:
-            raise InputError("tune reader needs the labelled questions: --questions FILE "
-                             "(or training.reader.questions in ragtune.yaml)")
         started = time.perf_counter()
-        path = Path(cfg.questions).expanduser()
-        path = path if path.is_absolute() else Path.cwd() / path
+        path = labels_file(cfg.questions, "reader")
         data = load_labels(path, self.resources.store)
         if len(data.names) < 3:
             raise InputError(f"{path}: the labels name {len(data.names)} document(s); tune reader needs at least "

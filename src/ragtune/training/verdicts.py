@@ -70,6 +70,16 @@ def verdict_label(record: dict[str, Any]) -> bool | None:
     return None
 
 
+def labels_file(questions: str | None, command: str) -> Path:
+    """The labelled-questions file of ``tune <command>`` (``training.<command>.questions``), relative to the working
+    folder; InputError when none is given."""
+    if not questions:
+        raise InputError(f"tune {command} needs the labelled questions: --questions FILE "
+                         f"(or training.{command}.questions in ragtune.yaml)")
+    path = Path(questions).expanduser()
+    return path if path.is_absolute() else Path.cwd() / path
+
+
 def load_labels(path: Path, store: Store) -> LabelledPassages:
     """The labelled rows of ``path`` and the indexed passages of the documents they name."""
     from ragtune.evaluation.questions import QuestionSet
@@ -230,12 +240,8 @@ class VerdictTuner:
 
     def run(self, on_progress: OnProgress | None = None) -> VerdictTuneResult:
         cfg = self.config
-        if not cfg.questions:
-            raise InputError("tune verdicts needs the labelled questions: --questions FILE "
-                             "(or training.verdicts.questions in ragtune.yaml)")
         started = time.perf_counter()
-        path = Path(cfg.questions).expanduser()
-        path = path if path.is_absolute() else Path.cwd() / path
+        path = labels_file(cfg.questions, "verdicts")
         data = load_labels(path, self.resources.store)
         docs = set(range(len(data.names)))
         if len(docs) < 2:
