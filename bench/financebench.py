@@ -4,6 +4,7 @@ PDFs, 81 human-labelled questions): docs/benchmarking.md, "FinanceBench (filings
     nice -n 10 python bench/financebench.py                                    # default setup, every pipeline
     nice -n 10 python bench/financebench.py --setups default,no_tables --pipelines hybrid,dense
     nice -n 10 python bench/financebench.py --llamaindex                       # + ingest speed vs LlamaIndex
+                                                 # (needs llama-index-core and llama-index-readers-file)
     nice -n 10 python bench/financebench.py --pack finance --pipelines operand_queries+hybrid+operand_rows
 
 All 58 filings are ingested into one project per setup (cached under --workdir, default
@@ -125,16 +126,19 @@ def evaluate(project, questions: list[dict], pipeline: str) -> dict[str, Any]:
 
 
 def llamaindex_ingest(embedder_dir: str, files: list[Path]) -> dict[str, Any]:
-    """LlamaIndex's SimpleDirectoryReader + SentenceSplitter over ``files``, embedded by the same
-    sentence-transformers model, in a subprocess (its seconds exclude model loading)."""
+    """LlamaIndex's SimpleDirectoryReader (its PDF reader: pypdf, from llama-index-readers-file) + SentenceSplitter
+    over ``files``, embedded by the same sentence-transformers model, in a subprocess (its seconds exclude model
+    loading). Without llama-index-readers-file, SimpleDirectoryReader would read each PDF's bytes as text."""
     code = f"""
 import json, time
 from llama_index.core import SimpleDirectoryReader
 from llama_index.core.node_parser import SentenceSplitter
+from llama_index.readers.file import PDFReader
 from sentence_transformers import SentenceTransformer
 model = SentenceTransformer({embedder_dir!r}, device="cpu")
 t0 = time.perf_counter()
-docs = SimpleDirectoryReader(input_files={[str(f) for f in files]!r}).load_data()
+reader = SimpleDirectoryReader(input_files={[str(f) for f in files]!r}, file_extractor={{".pdf": PDFReader()}})
+docs = reader.load_data()
 t1 = time.perf_counter()
 nodes = SentenceSplitter().get_nodes_from_documents(docs)
 t2 = time.perf_counter()
