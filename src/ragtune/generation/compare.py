@@ -139,8 +139,8 @@ def _stems(aspect: str) -> set[str]:
 
 def key_terms(aspect: str, chunks: list[Chunk], extractor: Extractor) -> list[str]:
     """The values ``extractor`` (a graph extractor of no LLM) finds in the sentences that mention the aspect, as
-    "termination: 90 days" (its relation labels; the contracts extractor's durations, amounts, dates and places),
-    leaving out names (organisations, people, parties and defined terms)."""
+    "<relation label>: <value>" (the generic rules: "mentions: $25,000"), leaving out the names of organisations
+    and people and the extractor's ``name_relations``."""
     stems = _stems(aspect)
     relevant = [s for c in chunks for s in _sentence_texts(c.text) if any(st in s.lower() for st in stems)]
     if not relevant:
@@ -149,7 +149,7 @@ def key_terms(aspect: str, chunks: list[Chunk], extractor: Extractor) -> list[st
     found = extractor.extract(probe)
     names = {e.name for e in found.entities if e.type in ("organization", "person")}
     terms = [f"{r.type.replace('_', ' ')}: {r.target}" for r in found.relations
-             if r.type not in ("defines", "party_to", "incorporated_in") and r.target not in names]
+             if r.type not in extractor.name_relations and r.target not in names]
     return list(dict.fromkeys(terms))[:6]
 
 

@@ -45,6 +45,8 @@ class Extractor(ABC):
 
     name: ClassVar[str]
     uses_llm: ClassVar[bool] = False
+    name_relations: ClassVar[frozenset[str]] = frozenset()
+    """Relation types whose target is a name or a definition, not a value (left out of ``compare``'s key terms)."""
 
     def __init__(self, config: GraphConfig, llm: LLM | None = None) -> None:
         self.config = config

@@ -28,6 +28,8 @@ class ContractExtractor(Extractor):
     ``party_to`` it with its role, it is ``governed_by`` a jurisdiction, ``defines`` its terms, has a
     ``term``/``notice_period``/``payment``... duration or amount with the sentence as evidence."""
 
+    name_relations = frozenset({"defines", "party_to", "incorporated_in"})
+
     def extract(self, chunk: Chunk, before: str = "") -> Extraction:
         self.cost.chunks += 1
         text = chunk.text
