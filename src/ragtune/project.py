@@ -148,7 +148,7 @@ class Project:
     cached by name. Those in ``INDEX_BUILT`` and the pipelines are made from the index; a rebuild of the index
     drops them, so the next use builds them on the new index."""
 
-    INDEX_BUILT = ("store", "bm25", "vectors", "graph", "retrieval_resources", "verdicts")
+    INDEX_BUILT = ("store", "bm25", "vectors", "graph", "retrieval_resources")
 
     def __init__(self, root: str | Path = ".", registry_dir: str | Path | None = None,
                  config: ProjectConfig | None = None) -> None:
@@ -161,7 +161,8 @@ class Project:
         self.registry_dir = Path(registry_dir) if registry_dir is not None else self.workdir
         self._pipelines: dict[str, Pipeline] = {}  # by spec
         self._tuned_llms: dict[str, LLM] = {}  # by registry version id
-        self._cross_encoders: dict[str, Any] = {}  # by reference (sentence-transformers CrossEncoder)
+        self._cross_encoders: dict[str, Any] = {}  # by model path (sentence-transformers CrossEncoder)
+        self._verdicts: dict[Path, VerdictReader] = {}  # by model folder (on the current index)
 
     @classmethod
     def init(cls, root: str | Path, name: str | None = None, force: bool = False,
@@ -445,25 +446,29 @@ class Project:
             cls = strategies.get(name or cfg.strategy)
         except UnknownComponentError as e:
             raise ConfigError(f"answer strategy: {e}") from None
-        scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer, "scorer")
+        untuned = cfg.scorer == "embedder" or (cfg.scorer == "champion" and self.registry.champion("scorer") is None)
+        scorer = None if untuned else self.cross_encoder(cfg.scorer, "scorer")
         return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), verdicts=self.verdicts,
                    pack=self.answer_pack)
 
-    @cached_property
+    @property
     def verdicts(self) -> VerdictReader | None:
-        """The ``answer.verdicts`` reader (``ragtune tune verdicts``), or None."""
+        """The ``answer.verdicts`` reader (``ragtune tune verdicts``), or None; ``champion`` is resolved on each
+        use, so a newly promoted champion answers from then on."""
         from ragtune.generation.verdicts import VerdictModel, VerdictReader
         from ragtune.model_registry import is_version_ref
 
         ref = self.config.answer.verdicts
-        if ref is None:
+        if ref is None or (ref == "champion" and self.registry.champion("verdicts") is None):
             return None
         if not is_version_ref(ref):
             folder = Path(ref).expanduser()
             folder = folder if folder.is_absolute() else self.root / folder
         else:
             folder = self.registry.folder(self.registry.resolve(ref, "verdicts"))
-        return VerdictReader(VerdictModel.load(folder), self.store)
+        if folder not in self._verdicts:
+            self._verdicts[folder] = VerdictReader(VerdictModel.load(folder), self.store)
+        return self._verdicts[folder]
 
     def cross_encoder(self, ref: str, role: str = "reranker"):
         """A loaded cross-encoder (loaded once per project): ``champion``, the champion of ``role`` (``reranker``:
@@ -473,24 +478,23 @@ class Project:
         from ragtune.models import model_dir
         from ragtune.training.reranker import load_cross_encoder
 
-        key = f"{role}:{ref}" if ref == "champion" else ref
-        if key not in self._cross_encoders:
-            if not is_version_ref(ref):
-                path = model_dir(ref)
-            elif ref == "champion":
-                if (champion := self.registry.champion(role)) is None:
-                    how = "`ragtune tune reader`" if role == "scorer" else \
-                        "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)"
-                    raise ConfigError(f"no cross-encoder configured: name a local path or hub id, or train one "
-                                      f"with {how}")
-                path = str(self.registry.folder(champion))
-            else:
-                version = self.registry.get(ref)
-                if version.kind not in ("reranker", "scorer"):
-                    raise InputError(f"{version.id} is a {version.kind} model, not a cross-encoder")
-                path = str(self.registry.folder(version))
-            self._cross_encoders[key] = load_cross_encoder(path)
-        return self._cross_encoders[key]
+        if not is_version_ref(ref):
+            path = model_dir(ref)
+        elif ref == "champion":  # resolved on each use: a newly promoted champion scores from then on
+            if (champion := self.registry.champion(role)) is None:
+                how = "`ragtune tune reader`" if role == "scorer" else \
+                    "`ragtune tune reranker` and promote it (`llm_rerank` needs no model)"
+                raise ConfigError(f"no cross-encoder configured: name a local path or hub id, or train one "
+                                  f"with {how}")
+            path = str(self.registry.folder(champion))
+        else:
+            version = self.registry.get(ref)
+            if version.kind not in ("reranker", "scorer"):
+                raise InputError(f"{version.id} is a {version.kind} model, not a cross-encoder")
+            path = str(self.registry.folder(version))
+        if path not in self._cross_encoders:
+            self._cross_encoders[path] = load_cross_encoder(path)
+        return self._cross_encoders[path]
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
             on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,
@@ -545,6 +549,7 @@ class Project:
             with suppress(AttributeError):  # not built
                 delattr(self, name)
         self._pipelines.clear()
+        self._verdicts.clear()
 
     def close(self) -> None:
         """Close the index store and the feedback store, if open."""

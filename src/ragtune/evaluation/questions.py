@@ -39,7 +39,10 @@ class Question:
         return row + [self.document or "", self.label or ""] if self.document or self.label else row
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The record ``QuestionSet.from_records`` reads back (gold evidence as ``contexts``)."""
+        row = asdict(self)
+        row["contexts"] = row.pop("gold_contexts")
+        return row
 
 
 def content_id(question: str, answer: str) -> str:

@@ -35,7 +35,7 @@ class AnswerConfig(BaseModel):
     sentences: int = Field(2, ge=1, description="Sentences the extractive strategies select.")
     scorer: str = Field("embedder", description="What scores sentences against the question: embedder (cosine) "
                         "or a cross-encoder (a registry version id, champion: the scorer `ragtune tune reader` "
-                        "promoted, a local folder or hub id).")
+                        "or `tune loop` promoted, the embedder until there is one; a local folder or hub id).")
     max_sentence_chars: int = Field(600, ge=40, description="Longer sentences are cut at a word boundary.")
     form_bonus: float = Field(0.3, ge=0, description="Added to the score of a sentence that holds the kind of "
                               "value the question asks for (``answer.pack``'s ``states_form``); 0 turns it "
@@ -45,8 +45,9 @@ class AnswerConfig(BaseModel):
     pack_options: dict[str, Any] = Field(default_factory=dict, description="Options of the pack, validated by its "
                                          "Config (yes_threshold, head_chars; docs/packs.md).")
     verdicts: str | None = Field(None, description="Yes/no questions answered by a trained verdict model "
-                                 "(`ragtune tune verdicts`: a registry version id, champion, or its folder), from "
-                                 "every passage of their document; other questions keep the pack's yes_threshold.")
+                                 "(`ragtune tune verdicts`, `tune reader` or `tune loop`: a registry version id, "
+                                 "champion, or its folder), from every passage of their document; other questions, "
+                                 "and all while there is no champion, keep the pack's yes_threshold.")
     max_tokens: int = Field(32, ge=4, description="Length of extract+generate's short answer.")
 
     @model_validator(mode="after")

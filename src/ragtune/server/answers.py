@@ -86,10 +86,18 @@ def catalogue(project: Project) -> list[str]:
 
 
 def answer(project: Project, question: str, target: Target, strategy: str | None = None, on_token=None,
-           details: dict | None = None) -> Answer:
-    """Retrieve, answer, check citations and record the answer (``answer.answer_id``); details of the request
-    (``via``, a blind comparison's side, ...) are stored with it. Runs on the generation worker."""
-    return project.ask(question, on_token=on_token, pipeline=target.pipeline,
+           details: dict | None = None, document: str | None = None) -> Answer:
+    """Retrieve (from ``document`` alone, when named), answer, check citations and record the answer
+    (``answer.answer_id``); details of the request (``via``, a blind comparison's side, ...) are stored with it.
+    Runs on the generation worker."""
+    filters = None
+    if document and document.strip():
+        from ragtune.index.store import glob_escape
+
+        filters = {"source": f"*{glob_escape(document.strip())}"}
+        if not project.store.matching_ids(filters):
+            raise InputError(f"document {document.strip()!r}: no indexed document has this name")
+    return project.ask(question, on_token=on_token, pipeline=target.pipeline, filters=filters,
                        model=target.model or served_model(project), strategy=strategy, record=True, details=details)
 
 

@@ -50,14 +50,15 @@ def create_app(project: Project | str | Path, warm: bool = True) -> FastAPI:
     for module in (login, chat, review, dashboard, openai_api):
         app.include_router(module.router)
     if warm:
-        state.queue.submit(lambda job: _warm(project), stream=False)
+        state.queue.submit(lambda job: _warm(state), stream=False)
 
     return app
 
 
-def _warm(project: Project) -> None:
-    """Load the index, embedder and LLM once, before the first question."""
-    project.store.count_chunks()
+def _warm(state: State) -> None:
+    """Load the index, embedder and LLM once, before the first question, and list the indexed documents."""
+    project = state.project
+    state.documents = sorted({Path(source).name for source in project.store.documents()})
     project.embedder.embed_query("warm up")
     llm = project.llm
     with suppress(NotImplementedError):

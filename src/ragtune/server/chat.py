@@ -38,6 +38,7 @@ def _choices(state: State) -> dict[str, Any]:
             "default_strategy": project.config.answer.strategy}
 
 
+
 # pages ----------------------------------------------------------------------------------------------------
 
 @router.get("/", response_class=HTMLResponse)
@@ -50,7 +51,7 @@ async def chat_page(request: Request, principal: AnnotatorPage, answer: int | No
         except answers.InputError:
             raise HTTPException(404, f"no answer with id {answer}") from None
     choices = await run_in_threadpool(_choices, state)
-    return state.render(request, "chat.html", principal, shown=shown, **choices)
+    return state.render(request, "chat.html", principal, shown=shown, documents=state.documents, **choices)
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -67,6 +68,7 @@ class AskRequest(BaseModel):
     pipeline: str | None = None
     model: str | None = None
     strategy: str | None = None
+    document: str | None = Field(None, description="Answer from this document alone (its file name or path).")
 
 
 def _target(state: State, pipeline: str | None, model: str | None) -> answers.Target:
@@ -93,7 +95,7 @@ async def ask(request: Request, principal: Annotator):
     details = {"via": "web", "rater": principal.name}
 
     def run(job):
-        return answers.answer(state.project, question, target, body.strategy,
+        return answers.answer(state.project, question, target, body.strategy, document=body.document,
                               on_token=lambda piece: job.emit(("token", {"text": piece})), details=details)
 
     job = state.queue.submit(run)

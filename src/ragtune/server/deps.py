@@ -32,7 +32,8 @@ T = TypeVar("T")
 
 class State:
     """What every route shares: the project, the generation queue, the guard, the templates, the loop round the
-    dashboard started, and the figures computed from the whole feedback store (kept until it changes)."""
+    dashboard started, the indexed documents' names, and the figures computed from the whole feedback store (kept
+    until it changes)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -43,6 +44,7 @@ class State:
         env.filters["seconds"] = seconds
         self.templates = Jinja2Templates(env=env)
         self.loop = LoopRun()
+        self.documents: list[str] = []  # the indexed documents' names, read on the generation worker (``warm``)
         self._derived: dict[str, tuple[tuple[int, int], Any, float]] = {}  # name -> (version, value, seconds)
         self._refreshing: set[str] = set()
         self._derived_lock = threading.Lock()

@@ -122,10 +122,13 @@ class LoopConfig(_Strict):
     """``ragtune tune loop``: each round trains a candidate from the champion on the feedback gathered since the
     last round and promotes it only when it beats the champion on a frozen held-out set by more than the noise."""
 
-    stages: list[Literal["sft", "dpo"]] = Field(
-        default_factory=lambda: ["sft", "dpo"],
-        description="What a round trains, in order: SFT on corrected and accepted answers, DPO on preferences.")
-    dataset: str | None = Field(None, description="Held-out set: this dataset's test split (default: sft.dataset).")
+    stages: list[Literal["reader", "sft", "dpo"]] = Field(
+        default_factory=lambda: ["reader", "sft", "dpo"],
+        description="What a round trains, in order: the reader's models (`tune reader`) on the yes/no verdicts and "
+        "quoted clauses of rated and corrected answers (with training.reader.questions, if set), SFT on corrected "
+        "and accepted answers, DPO on preferences.")
+    dataset: str | None = Field(None, description="The LLM's held-out set: this dataset's test split (default: "
+                                "sft.dataset); the reader's models are judged on held-out labelled documents.")
     eval_limit: int | None = Field(None, ge=1, description="Score at most this many held-out questions.")
     metric: Literal["token_f1", "rouge_l", "exact_match"] = Field(
         "token_f1", description="The held-out metric the gate compares.")

@@ -1,12 +1,21 @@
 """The continuous loop: feedback -> data -> train -> evaluate -> promote or keep.
 
-Each round takes the feedback gathered since the last round (a feedback-id cursor), builds the SFT export
-(corrected and accepted answers) and the DPO export (preferences), trains a candidate from the current LLM
-champion (SFT, then DPO on top, as ``training.loop.stages`` says), scores champion and candidate on a frozen
-held-out set (a dataset's test split, identified by its sha256) and promotes the candidate only when the paired
-bootstrap interval of the per-question metric difference lies above 0 (``gate.decide``); otherwise the
-candidate is rejected and the champion stays. Every round is appended to ``.ragtune/models/loop.json``: the
-feedback window, the training data hashes, both models' held-out metrics, the interval and the decision."""
+Each round takes the feedback gathered since the last round (a feedback-id cursor) and trains what
+``training.loop.stages`` names, in order:
+
+- ``reader``: the reader's models of ``ragtune tune reader`` (the yes/no verdict model and the answer-sentence
+  scorer), retrained on the ``verdicts`` export of all the feedback so far (yes/no answers rated up or corrected,
+  with the clauses they quote) after the rows of ``training.reader.questions``, if set. Each candidate is gated
+  against its champion on labelled documents held out of its training, and promoted or rejected (``ReaderTuner``).
+  Too few labelled documents skips it, with the reason recorded.
+- ``sft`` and ``dpo``: the SFT export (corrected and accepted answers) and the DPO export (preferences) train an
+  LLM candidate from the current LLM champion (SFT, then DPO on top); champion and candidate are scored on a
+  frozen held-out set (a dataset's test split, identified by its sha256) and the candidate is promoted only when
+  the paired bootstrap interval of the per-question metric difference lies above 0 (``gate.decide``); otherwise
+  it is rejected and the champion stays.
+
+Every round is appended to ``.ragtune/models/loop.json``: the feedback window, the training data hashes, the
+held-out metrics, the intervals and the decisions."""
 
 from __future__ import annotations
 
@@ -27,12 +36,15 @@ from ragtune.training.config import LoopConfig
 from ragtune.training.data import PromptBuilder, dataset_folder, read_split
 from ragtune.training.evaluate import means, score_answers
 from ragtune.training.gate import decide
+from ragtune.training.reader import ReaderTuner
 from ragtune.training.sft import OnProgress, no_progress
+from ragtune.training.verdicts import labels_file
 
 if TYPE_CHECKING:
     from ragtune.training.resources import TrainingResources
 
 BASE = "base"
+LLM_STAGES = ("sft", "dpo")
 
 
 @dataclass
@@ -117,13 +129,13 @@ class FeedbackLoop:
         result = LoopResult()
         for _ in range(rounds):
             state = self.history()
-            held = self.heldout(state)
+            held = self.heldout(state) if set(self.config.stages) & set(LLM_STAGES) else None
             last = self._wait_for_feedback(self.cursor(state), report)
             if last is None:
                 result.stopped = f"no new feedback since feedback id {self.cursor(state) or 0}"
                 break
             record = self.round(len(state["rounds"]) + 1, self.cursor(state), last, held, report)
-            state["heldout"] = state.get("heldout") or held.describe()
+            state["heldout"] = state.get("heldout") or (held.describe() if held else None)
             state["rounds"].append(record)
             self._save(state)
             result.rounds.append(record)
@@ -145,7 +157,8 @@ class FeedbackLoop:
             report("wait", len(new), self.config.min_feedback, {"feedback_after": cursor or 0})
             time.sleep(min(5.0, remaining))
 
-    def round(self, number: int, cursor: int | None, last: int, held: HeldOut, report: OnProgress) -> dict[str, Any]:
+    def round(self, number: int, cursor: int | None, last: int, held: HeldOut | None, report: OnProgress
+              ) -> dict[str, Any]:
         """One round on the feedback with ``cursor < id <= last``; returns its record."""
         from ragtune.datasets.exports import feedback_dataset
         from ragtune.training.dpo import DPO
@@ -159,18 +172,21 @@ class FeedbackLoop:
         sft_rows = feedback_dataset(store, "sft", after_id=cursor, until_id=last) if "sft" in self.config.stages \
             else []
         dpo_rows = dpo.rows(after_id=cursor, until_id=last) if "dpo" in self.config.stages else []
-        questions = {normalize_question(r["question"]) for r in held.rows}
+        questions = {normalize_question(r["question"]) for r in held.rows} if held else set()
         asked = {normalize_question(m["content"]) for r in sft_rows for m in r["messages"] if m["role"] == "user"}
         asked |= {normalize_question(m["content"]) for r in dpo_rows for m in r["prompt"] if m["role"] == "user"}
         record: dict[str, Any] = {
             "round": number, "started": started, "champion": champion_id or BASE,
             "feedback": {"after_id": cursor, "last_id": last, "sft_rows": len(sft_rows), "dpo_rows": len(dpo_rows),
                          "heldout_overlap": len(asked & questions)},
-            "heldout": held.describe(), "trained": [],
+            "heldout": held.describe() if held else None, "trained": [],
         }
+        if "reader" in self.config.stages:
+            record["reader"] = self.reader_round(number, last, report)
+            record["trained"] += [{"kind": m["model"], "version": m["version"]["id"], "rows": record["reader"]["rows"],
+                                   "decision": m["decision"]} for m in record["reader"].get("models", [])]
         if not sft_rows and not dpo_rows:
-            return record | {"decision": "skipped", "reason": "the new feedback gives no training rows (only ties "
-                             "or votes without a winner)", "finished": _now()}
+            return record | self.reader_decision(record) | {"finished": _now()}
         window = {"after_id": cursor, "last_id": last}
         parent = champion_id
         if sft_rows:
@@ -200,6 +216,47 @@ class FeedbackLoop:
         return record | {"candidate": candidate, "metrics": metrics, "gate": gate.to_dict(),
                          "decision": "promoted" if gate.promote else "rejected", "reason": gate.reason,
                          "finished": _now()}
+
+    def reader_round(self, number: int, last: int, report: OnProgress) -> dict[str, Any]:
+        """The reader's models retrained on the labelled questions (``training.reader.questions``, if set) and the
+        ``verdicts`` export of the feedback up to ``last``; each gated by ``ReaderTuner``. Its record: the rows, and
+        per model the gate and decision, or why it was skipped."""
+        from ragtune.datasets.exports import feedback_dataset
+        from ragtune.evaluation.questions import QuestionSet
+
+        config = self.resources.training.reader
+        records = [q.to_dict() | {"id": f"labels-{q.id}"}
+                   for q in (QuestionSet.read(labels_file(config.questions, "reader")).questions
+                             if config.questions else [])]
+        feedback = feedback_dataset(self.resources.feedback(), "verdicts", until_id=last)
+        records += [r | {"id": f"feedback-{r['id']}"} for r in feedback]
+        done: dict[str, Any] = {"rows": len(records), "feedback_rows": len(feedback)}
+        if not feedback:
+            return done | {"skipped": "no yes/no answer was rated up or corrected yet"}
+        folder = self.folder / f"round-{number}" / "reader"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "questions.jsonl"
+        QuestionSet.from_records(records, str(path)).write_jsonl(path)
+        try:
+            result = ReaderTuner(self.resources, config.model_copy(update={"questions": str(path)})).run(report)
+        except InputError as e:
+            return done | {"skipped": str(e)}
+        return done | {"questions": str(path), "models": [m.to_dict() for m in result.models],
+                       "heldout": result.heldout}
+
+    def reader_decision(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The decision of a round that trained no LLM: promoted when a reader model was, rejected when all were,
+        skipped (with why) when none was trained."""
+        reader = record.get("reader") or {}
+        if models := reader.get("models"):
+            promoted = any(m["decision"] == "promoted" for m in models)
+            return {"candidate": ", ".join(m["version"]["id"] for m in models),
+                    "decision": "promoted" if promoted else "rejected",
+                    "reason": "; ".join(f"{m['model']} {m['version']['id']}: {m['gate']['reason']}" for m in models)}
+        why = [f"reader: {reader['skipped']}"] if reader.get("skipped") else []
+        if set(self.config.stages) & set(LLM_STAGES):
+            why.append("no SFT or DPO rows in the new feedback (only ties or votes without a winner)")
+        return {"decision": "skipped", "reason": "; ".join(why)}
 
     def _train_sft(self, number: int, rows: list[dict[str, Any]], parent: str | None, report: OnProgress):
         """LoRA SFT from ``parent`` on the round's corrected and accepted answers (written as a QA dataset)."""

@@ -61,8 +61,9 @@ Pair = tuple[int, int]  # (question, document) of a LabelledPassages
 
 def held_out_documents(names: list[str], share: float, seed: int, keep: int = 2) -> set[int]:
     """The indexes of the ``share`` of ``names`` (at least one, at most all but ``keep``) that come first in a
-    seeded hash order."""
-    order = sorted(range(len(names)), key=lambda d: hashlib.sha256(f"{seed}\0{names[d]}".encode()).hexdigest())
+    seeded hash order of their file names (so that the split is the same wherever the documents are)."""
+    order = sorted(range(len(names)), key=lambda d: hashlib.sha256(f"{seed}\0{Path(names[d]).name}".encode())
+                   .hexdigest())
     return set(order[: min(max(1, round(share * len(names))), len(names) - keep)])
 
 

@@ -63,12 +63,23 @@ def _print_round(r: dict) -> None:
     fb = r["feedback"]
     head = (f"[bold]Round {r['round']}[/]: feedback ids {(fb['after_id'] or 0) + 1}..{fb['last_id']} "
             f"({fb['sft_rows']} SFT rows, {fb['dpo_rows']} DPO pairs)")
+    reader = r.get("reader") or {}
     if r["decision"] == "skipped":
         out.print(f"{head}: skipped, {r['reason']}")
         return
+    out.print(head)
+    for m in reader.get("models", []):
+        g = m["gate"]
+        out.print(f"  reader {m['model']} {m['version']['id']} (from {reader['rows']} labelled rows): held-out "
+                  f"{m['metric']} on {g['n']} pairs, {m['champion']} {m['before']:.3f}, candidate {m['after']:.3f} "
+                  f"-> [bold]{m['decision']}[/] ({g['reason']})", highlight=False)
+    if reader.get("skipped"):
+        out.print(f"  reader: skipped, {reader['skipped']}")
+    if "gate" not in r:  # no LLM trained this round
+        return
     g = r["gate"]
-    steps = " + ".join(f"{t['kind']} {t['version']}" for t in r["trained"])
-    out.print(f"{head}: candidate {r['candidate']} ({steps} from {r['champion']})")
+    steps = " + ".join(f"{t['kind']} {t['version']}" for t in r["trained"] if t["kind"] in ("sft", "dpo"))
+    out.print(f"  LLM candidate {r['candidate']} ({steps} from {r['champion']})")
     out.print(f"  held-out {g['metric']} on {g['n']} questions: champion {g['champion']:.3f}, candidate "
               f"{g['candidate']:.3f}, difference {g['diff']:+.3f}, {g['level']:.0%} CI [{g['ci_low']:+.3f}, "
               f"{g['ci_high']:+.3f}] -> [bold]{r['decision']}[/] ({r['reason']})", highlight=False)

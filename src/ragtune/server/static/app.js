@@ -128,6 +128,7 @@ function chatPage() {
       pipeline: document.getElementById("pipeline").value,
       model: document.getElementById("model").value || null,
       strategy: document.getElementById("strategy").value,
+      document: document.getElementById("document").value.trim() || null,
     }, (name, data) => {
       if (name === "queued") progress.textContent = `in line: ${data.waiting} waiting`;
       else if (name === "token") { progress.textContent = "answering…"; stream.append(data.text); }
