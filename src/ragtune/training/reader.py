@@ -263,7 +263,7 @@ class ReaderTuner:
         model = fit(data, train, vcfg, threshold)
         seconds = round(time.perf_counter() - t0, 2)
         report("train", folds + 1, folds + 1, {"model": "verdicts"})
-        model.metrics = evaluation | {"threshold": threshold}
+        model.metrics = evaluation | {"threshold": threshold, "seconds": seconds}
         champion = self.registry.champion("verdicts")
         with tempfile.TemporaryDirectory(dir=self.resources.workdir) as tmp:
             model.save(Path(tmp) / "verdicts")
@@ -309,11 +309,12 @@ class ReaderTuner:
     def judge(self, version: ModelVersion, champion: str, metric: str, before: list[float], after: list[float],
               seconds: float, data: LabelledPassages, train: set[int]) -> ReaderModelResult:
         """The gate on the paired held-out scores; the candidate ``version`` is promoted or rejected, and records
-        the decision and the documents it trained on."""
+        the decision, the documents it trained on and their labels."""
         cfg = self.config
         gate = decide(metric, before, after, seed=cfg.seed, samples=cfg.bootstrap_samples, level=cfg.level)
         self.registry.update_metrics(version.id, {f"heldout_{metric}": gate.candidate, "gate": gate.to_dict(),
-                                                  "trained_on": [data.names[d] for d in sorted(train)]})
+                                                  "trained_on": [data.names[d] for d in sorted(train)],
+                                                  "labels": sum(d in train for said in data.answers for d in said)})
         version = self.registry.promote(version.id) if gate.promote else self.registry.reject(version.id)
         return ReaderModelResult(version.kind, version, champion, metric, float(np.mean(before)),
                                  float(np.mean(after)), gate.to_dict(), seconds)

@@ -248,11 +248,13 @@ class VerdictTuner:
             raise InputError(f"{path}: the labels name one document; cross-validation needs at least two")
         report = on_progress or (lambda *_: None)
         report("train", 0, min(cfg.folds, len(docs)) + 1, {})
+        t0 = time.perf_counter()
         scores = cross_validated(data, docs, cfg, lambda i, n: report("train", i, n + 1, {}))
         threshold, evaluation = choose_threshold(scores, data)
         model = fit(data, docs, cfg, threshold)
         report("train", min(cfg.folds, len(docs)) + 1, min(cfg.folds, len(docs)) + 1, {})
-        model.metrics = evaluation | {"threshold": threshold}
+        model.metrics = evaluation | {"threshold": threshold, "seconds": round(time.perf_counter() - t0, 2),
+                                      "labels": data.summary()["labels"]}
         with tempfile.TemporaryDirectory(dir=self.resources.workdir) as tmp:
             staging = Path(tmp) / "verdicts"
             model.save(staging)
