@@ -434,9 +434,12 @@ class Project:
             llm_for=self.llm_for, pipeline=self.pipeline, scale=c.scale,
             reopen=partial(reopened_bench_system, self.root, self.registry_dir, c))
 
-    def answer_strategy(self, name: str | None = None, model: str | None = None):
+    def answer_strategy(self, name: str | None = None, model: str | None = None, scorer: str | None = None,
+                        verdicts: str | None = None):
         """The answer strategy ``name`` (default ``answer.strategy``: extract, extract+generate, generate) with
-        the LLM of ``model`` (see ``llm_for``) and the configured sentence scorer."""
+        the LLM of ``model`` (see ``llm_for``), the sentence scorer ``scorer`` and the verdict model ``verdicts``
+        (defaults: ``answer.scorer``, ``answer.verdicts``; a version id or ``champion`` names a reader model of
+        ``ragtune tune reader``)."""
         from ragtune.generation.strategies import strategies
         from ragtune.generation.strategies.selection import SentenceSelector
         from ragtune.registry import UnknownComponentError
@@ -446,19 +449,24 @@ class Project:
             cls = strategies.get(name or cfg.strategy)
         except UnknownComponentError as e:
             raise ConfigError(f"answer strategy: {e}") from None
-        untuned = cfg.scorer == "embedder" or (cfg.scorer == "champion" and self.registry.champion("scorer") is None)
-        scorer = None if untuned else self.cross_encoder(cfg.scorer, "scorer")
-        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), verdicts=self.verdicts,
-                   pack=self.answer_pack)
+        scorer = scorer or cfg.scorer
+        untuned = scorer == "embedder" or (scorer == "champion" and self.registry.champion("scorer") is None)
+        cross_encoder = None if untuned else self.cross_encoder(scorer, "scorer")
+        return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, cross_encoder),
+                   verdicts=self.verdict_reader(verdicts or cfg.verdicts), pack=self.answer_pack)
 
     @property
     def verdicts(self) -> VerdictReader | None:
         """The ``answer.verdicts`` reader (``ragtune tune verdicts``), or None; ``champion`` is resolved on each
         use, so a newly promoted champion answers from then on."""
+        return self.verdict_reader(self.config.answer.verdicts)
+
+    def verdict_reader(self, ref: str | None) -> VerdictReader | None:
+        """The verdict reader of ``ref``: a registry version id, ``champion`` (of ``verdicts``; None while there is
+        none) or a folder (relative to the project); None for None. Loaded once per folder on the current index."""
         from ragtune.generation.verdicts import VerdictModel, VerdictReader
         from ragtune.model_registry import is_version_ref
 
-        ref = self.config.answer.verdicts
         if ref is None or (ref == "champion" and self.registry.champion("verdicts") is None):
             return None
         if not is_version_ref(ref):
@@ -498,10 +506,12 @@ class Project:
 
     def ask(self, question: str, top_k: int | None = None, filters: dict | None = None,
             on_token: Callable[[str], None] | None = None, pipeline: str | None = None, record: bool = False,
-            model: str | None = None, strategy: str | None = None, details: dict[str, Any] | None = None):
+            model: str | None = None, strategy: str | None = None, details: dict[str, Any] | None = None,
+            scorer: str | None = None, verdicts: str | None = None):
         """Retrieve with a pipeline, answer with a strategy (default ``answer.strategy``), cite and check the
         chunks it uses. ``record`` stores the answer in the feedback store (with ``details`` of the request) and
-        sets its ``answer_id``; ``model`` picks a fine-tuned version (see ``llm_for``)."""
+        sets its ``answer_id``; ``model`` picks a fine-tuned version (see ``llm_for``), ``scorer`` and
+        ``verdicts`` the reader's models (see ``answer_strategy``)."""
         from ragtune.feedback.answers import record_shown
         from ragtune.generation.answer import CitedAnswerer
 
@@ -509,8 +519,8 @@ class Project:
             raise InputError("the question is empty")
         if self.store.count_chunks() == 0:
             raise InputError(f"the index of {self.root} is empty: run `ragtune ingest PATH` first")
-        answerer = CitedAnswerer(self.pipeline(pipeline), self.answer_strategy(strategy, model), self.embedder,
-                                 self.store, self.config.retrieval.min_relevance, self.config.prices)
+        answerer = CitedAnswerer(self.pipeline(pipeline), self.answer_strategy(strategy, model, scorer, verdicts),
+                                 self.embedder, self.store, self.config.retrieval.min_relevance, self.config.prices)
         answer = answerer.answer(question, top_k, filters, on_token)
         if record:
             version = None if model in (None, "base") else self.registry.get(model).id

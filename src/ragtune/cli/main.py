@@ -17,6 +17,7 @@ app = typer.Typer(help="Domain-specific LLM apps: advanced RAG, small-model fine
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ANSWER = AnswerConfig.model_fields  # `ask --scorer` and `--verdicts` override these
 
 
 def _project(path: Path):
@@ -99,6 +100,10 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
         strategy: Annotated[str | None, typer.Option("--strategy", help="Answer strategy: extract, "
                                                      "extract+generate or generate (default: answer.strategy).")
                             ] = None,
+        scorer: Annotated[str | None, typer.Option("--scorer", help=f"{ANSWER['scorer'].description} Default: "
+                                                   "answer.scorer.")] = None,
+        verdicts: Annotated[str | None, typer.Option("--verdicts", help=f"{ANSWER['verdicts'].description} "
+                                                     "Default: answer.verdicts.")] = None,
         as_json: JsonOpt = False) -> None:
     """Answer a question from the indexed documents, with numbered citations."""
     from ragtune.errors import InputError
@@ -117,7 +122,8 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")],
         out.print(piece, end="", highlight=False, markup=False)
 
     answer = proj.ask(question, top_k=top_k, filters=filters or None, on_token=None if as_json else on_token,
-                      pipeline=pipeline, record=True, model=model, strategy=strategy)
+                      pipeline=pipeline, record=True, model=model, strategy=strategy,
+                      scorer=scorer, verdicts=verdicts)
     if as_json:
         emit_json(answer.to_dict())
         return
