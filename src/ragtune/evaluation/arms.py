@@ -5,7 +5,7 @@ also take an answer strategy (``rag:extract``, ``rag-advanced:extract+generate``
 A fine-tuned arm is a closed-book or RAG arm whose LLM is a version from the model registry
 (``BenchSystem.llm_for``): ``sft`` (default: the latest SFT version), ``sft+dpo`` (the latest DPO version, trained
 on an SFT parent) and ``rag+sft`` (``Project.ask`` with the latest SFT version generating); ``sft:v3`` names
-a version."""
+a version. ``rag+tuned`` keeps the LLM and answers with the reader models ``ragtune tune reader`` promoted."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ragtune.evaluation.questions import Question
     from ragtune.evaluation.system import BenchSystem
     from ragtune.llm import LLM
+    from ragtune.model_registry import ModelVersion
 
 
 @dataclass
@@ -262,6 +263,39 @@ class FineTunedRagArm(_FineTuned, RagArm):
 
     def fingerprint(self) -> dict[str, Any]:
         return super().fingerprint() | self.version_fingerprint()
+
+
+@arms.register("rag+tuned")
+class TunedReaderRagArm(RagArm):
+    """RAG like ``rag`` (``rag+tuned:PIPELINE``, ``rag+tuned:extract``) answered by the tuned reader: the promoted
+    models of ``ragtune tune reader``, the ``scorer`` champion as ``answer.scorer`` and the ``verdicts`` champion as
+    ``answer.verdicts``, whichever exist (the configured setting stands in for a missing one). Its training cost is
+    the measured training seconds of those versions and, as examples, the labels they learned from (one labels
+    file: the largest count)."""
+
+    fine_tuned = True
+    reader_kinds: ClassVar[tuple[str, ...]] = ("scorer", "verdicts")
+
+    @cached_property
+    def reader(self) -> dict[str, ModelVersion]:
+        """The champion of each reader model kind that has one."""
+        found = {kind: v for kind in self.reader_kinds if (v := self.system.registry.champion(kind)) is not None}
+        if not found:
+            raise InputError(f"{self.label}: no promoted reader model (a scorer or verdicts champion) to benchmark: "
+                             "run `ragtune tune reader` first")
+        return found
+
+    def ask_options(self) -> dict[str, Any]:
+        return super().ask_options() | {kind: v.id for kind, v in self.reader.items()}
+
+    def fingerprint(self) -> dict[str, Any]:
+        return super().fingerprint() | {"reader": {kind: {"version": v.id, "created": v.created,
+                                                          "data": v.data_hashes} for kind, v in self.reader.items()}}
+
+    def training(self) -> TrainingRun:
+        metrics = [v.metrics for v in self.reader.values()]
+        return TrainingRun(sum(float(m.get("seconds") or 0.0) for m in metrics) / 3600,
+                           max(int(m.get("labels") or 0) for m in metrics))
 
 
 def make_arms(system: BenchSystem, specs: list[str]) -> list[Arm]:
