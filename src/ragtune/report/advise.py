@@ -9,7 +9,10 @@ reaches the target, the closest one is named with ways to close the gap.
 
 Arms are never ranked on a difference their paired test cannot separate: arms not significantly worse than
 the one with the highest mean (Holm-adjusted) are tied with it; advise says so, with the questions that would
-separate them, and chooses among tied arms by cost and latency, never by their means."""
+separate them, and chooses among tied arms by cost and latency, never by their means.
+
+It also names which tuning paid: each tuned arm beside its untuned counterpart (``COUNTERPART``), with their paired
+difference, its interval and p, and the training it cost; it paid when it is significantly better."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from ragtune.report.analysis import Analysis
 from ragtune.report.format import interval, needed, num, p_value, seconds, usd, volume
 
 Tie = tuple[dict[str, Any], dict[str, Any]]  # an option and its paired test against the best option
+# The untuned arm kind each tuned arm kind is measured against (with the same pipeline and strategy where listed).
+COUNTERPART = {"rag+tuned": "rag", "rag+sft": "rag", "sft": "base", "sft+dpo": "base"}
 PERIOD = {"daily": "a day", "weekly": "a week", "monthly": "a month", "quarterly": "three months",
           "half-yearly": "six months", "yearly": "a year"}
 
@@ -39,13 +44,15 @@ class Advice:
     combine: str = ""
     options: list[dict[str, Any]] = field(default_factory=list)
     tied: list[str] = field(default_factory=list)  # the highest-mean arm and those its tests do not separate
+    tuning: list[dict[str, Any]] = field(default_factory=list)  # each tuned arm against its untuned counterpart
+    tuning_text: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @property
     def paragraphs(self) -> list[str]:
-        return [self.headline, *self.reasons, *self.trade_offs, self.combine]
+        return [self.headline, *self.reasons, *self.trade_offs, self.combine, *filter(None, [self.tuning_text])]
 
 
 def _cost(o: dict[str, Any]) -> tuple[float, float]:
@@ -150,9 +157,69 @@ def advise(an: Analysis, target: float, metric: str = "token_f1") -> Advice:
                     f"{num(rec['quality'])} (95% CI {num(rec['ci_low'])} to {num(rec['ci_high'])}), costing "
                     f"{usd(rec['tco_monthly_usd'])} a month for {where}.")
         reasons.append(_gap_advice(an))
+    tuning = _tuning(an, metric)
     return Advice(rec["name"], rec["meets_target"], metric, target, an.volume, an.cadence, headline,
                   reasons, _trade_offs(an, by_name[rec["name"]]), _combine(an, metric), options,
-                  [best["name"], *(o["name"] for o, _ in tied)] if best and tied else [])
+                  [best["name"], *(o["name"] for o, _ in tied)] if best and tied else [], tuning,
+                  _tuning_text(tuning, metric))
+
+
+def counterpart(an: Analysis, arm: dict[str, Any]) -> dict[str, Any] | None:
+    """The untuned arm a tuned ``arm`` is measured against: its ``COUNTERPART`` kind with the same pipeline and
+    strategy (``rag+tuned:hyde:extract`` -> ``rag:hyde:extract``), else with the same last part (a strategy:
+    ``rag+sft:v3:generate`` -> ``rag:generate``), else the kind alone; None when the bench has none of them."""
+    kind = COUNTERPART.get(arm["kind"])
+    if kind is None:
+        return None
+    rest = arm["name"].split(":")[1:]
+    names = [a["name"] for a in an.arms]
+    found = next((n for n in (":".join([kind, *rest]), ":".join([kind, *rest[-1:]]), kind) if n in names), None)
+    return an.arm(found) if found else None
+
+
+def _tuning(an: Analysis, metric: str) -> list[dict[str, Any]]:
+    """Per tuned arm with a counterpart in the bench: the paired test of tuned minus untuned on ``metric``, the
+    training it cost (hours, examples, tokens, and the monthly cost it adds at the volume) and whether it paid
+    (significantly better, Holm-adjusted)."""
+    out = []
+    for arm in an.arms:
+        other = counterpart(an, arm)
+        t = an.test(metric, arm["name"], other["name"]) if other else None
+        if t is None or t["diff"] is None:
+            continue
+        usage = arm["usage"]
+        out.append({"tuned": arm["name"], "untuned": other["name"], "metric": metric, "diff": t["diff"],
+                    "ci_low": t["ci_low"], "ci_high": t["ci_high"], "p_value": t["p_value"], "p_holm": t["p_holm"],
+                    "n": t["n"], "paid": bool(t["significant"] and t["diff"] > 0),
+                    "training_hours": usage["training_hours"], "training_examples": usage["training_examples"],
+                    "training_tokens": usage["training_tokens"], "refresh_usd": an.costs[arm["name"]].refresh_usd,
+                    "extra_monthly_usd": an.tco(arm["name"]) - an.tco(other["name"])})
+    return out
+
+
+def _training_text(t: dict[str, Any]) -> str:
+    hours = t["training_hours"] or 0.0
+    spent = f"{hours:.2f} h" if hours >= 1 else f"{hours * 3600:.0f} s"
+    parts = [f"{spent} of training", f"{t['training_examples'] or 0:,} examples"]
+    if t["training_tokens"]:
+        parts.append(f"{t['training_tokens']:,} tokens")
+    return ", ".join(parts) + f", {usd(t['extra_monthly_usd'])} a month more than {t['untuned']}"
+
+
+def _tuning_text(tuning: list[dict[str, Any]], metric: str) -> str:
+    """Which tuning paid, in one paragraph: each tuned arm's difference from its counterpart and its cost."""
+    if not tuning:
+        return ""
+    lines = [f"{t['tuned']} vs {t['untuned']}: {t['diff']:+.3f} {metric} (95% CI {t['ci_low']:+.3f} to "
+             f"{t['ci_high']:+.3f}, p {p_value(t['p_value'])}, Holm-adjusted {p_value(t['p_holm'])}; "
+             f"{t['n']} questions) for {_training_text(t)}" for t in tuning]
+    paid = [t["tuned"] for t in tuning if t["paid"]]
+    if paid:
+        lead = f"Tuning paid for {', '.join(paid)}" + (
+            "" if len(paid) == len(tuning) else f"; not for {', '.join(t['tuned'] for t in tuning if not t['paid'])}")
+    else:
+        lead = "No tuning paid on this test set: no tuned arm is significantly better than its untuned counterpart"
+    return f"{lead}. " + "; ".join(lines) + "."
 
 
 def _gap_advice(an: Analysis) -> str:

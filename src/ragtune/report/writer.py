@@ -36,7 +36,8 @@ def build_sections(an: Analysis, advice: Advice) -> list[Section]:
             f"Normal approximations before Holm's correction, so rough guides, not guarantees."],
             [], [_tests_table(an, [an.primary])]),
         Section(f"Recommendation ({volume(an.volume)} queries a month, documents change {an.cadence}, "
-                f"target {advice.metric} {num(advice.target, 2)})", advice.paragraphs),
+                f"target {advice.metric} {num(advice.target, 2)})", advice.paragraphs, [],
+                [_tuning_table(advice)] if advice.tuning else []),
         Section("Test set", [
             f"{r['n_questions']} questions from {r['questions_source']}; every arm answered the same frozen set, "
             f"test_set_sha256 = {r['test_set_sha256']}. {leak_text} Intervals: percentile bootstrap over "
@@ -102,6 +103,15 @@ def _quality_table(an: Analysis) -> Table:
     rows.append(["correct (share)", *(f"{interval(a['accuracy'])} ({a['n_correct']}/{a['n_questions']})"
                                       for a in an.arms)])
     return Table(["metric", *(a["name"] for a in an.arms)], rows, "Quality per arm")
+
+
+def _tuning_table(advice: Advice) -> Table:
+    rows = [[t["tuned"], t["untuned"], f"{t['diff']:+.3f} [{t['ci_low']:+.3f}, {t['ci_high']:+.3f}]",
+             p_value(t["p_value"]), p_value(t["p_holm"]), f"{(t['training_hours'] or 0) * 3600:,.0f} s",
+             f"{t['training_examples'] or 0:,}", f"{t['training_tokens']:,}" if t["training_tokens"] else "-",
+             usd(t["extra_monthly_usd"]), "yes" if t["paid"] else "no"] for t in advice.tuning]
+    return Table(["tuned arm", "untuned", f"{advice.metric} difference [95% CI]", "p", "p (Holm)", "training",
+                  "examples", "tokens", "extra cost / month", "paid"], rows, "Which tuning paid")
 
 
 def _tests_table(an: Analysis, metrics: list[str]) -> Table:
