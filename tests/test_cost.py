@@ -214,3 +214,30 @@ def test_report_leads_with_what_the_benchmark_can_separate():
     md, html = to_markdown("t", sections, figures), to_html("t", sections, figures)
     assert line in md and md.index(line) < md.index("## Recommendation")
     assert line in html and html.index(line) < html.index("Recommendation (")
+
+
+def test_advise_names_which_tuning_paid():
+    """sft is significantly better than base; rag+tuned:extract is not separated from rag:extract: one paid, with
+    its cost, and when neither does advise says so plainly."""
+    tuned = usage("rag+tuned:extract", retrieves=True, fine_tuned=True, llm_s=0.0, latency_s=0.4, accuracy=0.6,
+                  training_hours=0.01, training_examples=84)
+    arms = {"base": (usage("base", llm_s=1.0, accuracy=0.1), 0.2), "sft": (SFT, 0.42),
+            "rag:extract": (usage("rag:extract", retrieves=True, llm_s=0.0, latency_s=0.4), 0.5),
+            "rag+tuned:extract": (tuned, 0.53)}
+    sft_paid = comparison("base", "sft", -0.22, True)
+    reader = comparison("rag+tuned:extract", "rag:extract", 0.03, False, 900)
+    a = advise(analyse(fixed_results(arms, [sft_paid, reader]), 50_000, "yearly"), target=0.6)
+    assert [(t["tuned"], t["untuned"], t["paid"]) for t in a.tuning] == [
+        ("sft", "base", True), ("rag+tuned:extract", "rag:extract", False)]
+    assert a.tuning[0]["diff"] == pytest.approx(0.22) and a.tuning[0]["ci_low"] == pytest.approx(0.12)
+    assert a.tuning_text.startswith("Tuning paid for sft; not for rag+tuned:extract. sft vs base: +0.220 token_f1 "
+                                    "(95% CI +0.120 to +0.320, p 0.001, Holm-adjusted 0.003; 20 questions) for "
+                                    "2.00 h of training, 400 examples, ")
+    assert "rag+tuned:extract vs rag:extract: +0.030 token_f1" in a.tuning_text and "36 s of training, 84 " \
+        "examples" in a.tuning_text and a.tuning_text == a.paragraphs[-1]
+    none_paid = advise(analyse(fixed_results(arms, [comparison("base", "sft", -0.02, False), reader]), 50_000,
+                              "yearly"), target=0.6)
+    assert none_paid.tuning_text.startswith("No tuning paid on this test set: no tuned arm is significantly better "
+                                            "than its untuned counterpart. sft vs base: +0.020")
+    assert advise(analyse(three_arms(True), 50_000, "yearly"), target=0.6).tuning[0]["tuned"] == "sft"
+    assert advise(analyse(fixed_results({"rag": (RAG, 0.6)}), 50_000, "yearly"), 0.5).tuning_text == ""

@@ -58,7 +58,9 @@ def test_training_reports_the_labels_and_cross_validated_accuracy(trained):
     evaluation = result["evaluation"]
     assert evaluation["cv_pairs"] == 99
     assert 0 <= evaluation["cv_auc"] <= 1 and 0 <= evaluation["cv_balanced_accuracy"] <= 1
-    assert set(result["version"]["metrics"]) == {"cv_auc", "cv_balanced_accuracy", "cv_pairs", "threshold"}
+    assert set(result["version"]["metrics"]) == {"cv_auc", "cv_balanced_accuracy", "cv_pairs", "threshold", "seconds",
+                                                 "labels"}
+    assert result["version"]["metrics"]["labels"] == 99 and result["version"]["metrics"]["seconds"] > 0
 
 
 def test_the_model_answers_its_questions_from_the_whole_document(trained):
