@@ -276,14 +276,13 @@ class TunedReaderRagArm(RagArm):
     fine_tuned = True
     reader_kinds: ClassVar[tuple[str, ...]] = ("scorer", "verdicts")
 
-    @cached_property
-    def reader(self) -> dict[str, ModelVersion]:
-        """The champion of each reader model kind that has one."""
-        found = {kind: v for kind in self.reader_kinds if (v := self.system.registry.champion(kind)) is not None}
-        if not found:
+    def __init__(self, system: BenchSystem, arg: str | None = None) -> None:
+        super().__init__(system, arg)
+        self.reader: dict[str, ModelVersion] = {
+            kind: v for kind in self.reader_kinds if (v := system.registry.champion(kind)) is not None}
+        if not self.reader:
             raise InputError(f"{self.label}: no promoted reader model (a scorer or verdicts champion) to benchmark: "
                              "run `ragtune tune reader` first")
-        return found
 
     def ask_options(self) -> dict[str, Any]:
         return super().ask_options() | {kind: v.id for kind, v in self.reader.items()}
