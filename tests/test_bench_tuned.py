@@ -1,5 +1,7 @@
-"""Fine-tuned arms: a tiny SFT version (3 steps on the test SFT data) benchmarked closed-book and with RAG."""
+"""Fine-tuned arms: a tiny SFT version (3 steps on the test SFT data) benchmarked closed-book and with RAG; the
+reader `tune reader` promoted on test_tune_reader's agreements benchmarked as `rag+tuned` beside `rag`."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,97 @@ def test_fine_tuned_arms_give_the_same_numbers_twice(tuned):
     assert first["comparisons"] == second["comparisons"]
     answers = [[(k, a["answer"]) for k, a in q["arms"].items()] for q in first["per_question"]]
     assert answers == [[(k, a["answer"]) for k, a in q["arms"].items()] for q in second["per_question"]]
+
+
+@pytest.fixture(scope="module")
+def reader_bench(tmp_path_factory):
+    """The 40 agreements of test_tune_reader in a contracts project, `tune reader` run once on their labels (both
+    models promoted), then `rag` and `rag+tuned` benchmarked on the questions of the documents it held out."""
+    from ragtune import Project
+    from ragtune.training.reader import ReaderTuner
+    from test_tune_reader import SMALL, write_agreements
+
+    root = tmp_path_factory.mktemp("reader-bench")
+    labels = write_agreements(root)
+    proj = Project.init(root / "p", domain="contracts")
+    proj.ingest([root / "docs"])
+    proj.config.training.reranker = proj.config.training.reranker.model_copy(update=SMALL)
+    proj.config.bench = proj.config.bench.model_copy(update={"metrics": ["answer_check", "token_f1"],
+                                                             "primary_metric": "answer_check"})
+    reader = proj.config.training.reader.model_copy(update={"questions": str(labels)})
+    tuned = ReaderTuner(proj.training_resources, reader).run()
+    held = set(tuned.heldout["documents"])
+    qa = root / "heldout.jsonl"
+    qa.write_text("".join(line + "\n" for line in labels.read_text().splitlines()
+                          if json.loads(line)["document"] in held))
+    results = run_bench(proj.bench_system, ["rag", "rag+tuned"], qa)
+    yield proj, tuned, qa, results
+    proj.close()
+
+
+def test_the_tuned_reader_arm_answers_with_the_reader_champions(reader_bench):
+    from ragtune.evaluation.arms import make_arms
+
+    proj, tuned, _, results = reader_bench
+    assert [m.decision for m in tuned.models] == ["promoted", "promoted"]
+    champions = {m.model: m.version for m in tuned.models}
+    rag, arm = results["arms"]
+    assert (arm["name"], arm["fine_tuned"], arm["retrieves"]) == ("rag+tuned", True, True)
+    assert (rag["fine_tuned"], rag["usage"]["training_hours"]) == (False, None)
+    # its training cost: the champions' measured seconds, and the 84 labels of the 28 documents they learned from
+    assert arm["usage"]["training_hours"] == pytest.approx(sum(v.metrics["seconds"] for v in champions.values()) / 3600)
+    assert arm["usage"]["training_examples"] == 120 - tuned.heldout["pairs"] == 84
+    assert arm["cost"]["refresh_usd"] > rag["cost"]["refresh_usd"]
+    made = make_arms(proj.bench_system, ["rag+tuned:extract"])[0]
+    assert made.label == "rag+tuned:extract" and made.strategy == "extract"
+    assert {k: v["version"] for k, v in made.fingerprint()["reader"].items()} == {k: v.id for k, v in champions.items()}
+    assert made.ask_options() | {"pipeline": None} == {"pipeline": None, "strategy": "extract",
+                                                       **{k: v.id for k, v in champions.items()}}
+    # the verdicts differ, and the tuned reader's are more often right
+    said = [{a: q["arms"][a]["answer"].split(".")[0] for a in ("rag", "rag+tuned")} for q in results["per_question"]]
+    assert sum(s["rag"] != s["rag+tuned"] for s in said) >= 5
+    right = {a["name"]: a["metrics"]["answer_check"]["mean"] for a in results["arms"]}
+    assert right["rag+tuned"] > right["rag"]
+
+
+def test_ask_uses_the_reader_models_it_is_given(reader_bench):
+    """`ragtune ask --scorer --verdicts` is what the arm asks: the same answer as the bench's."""
+    from typer.testing import CliRunner
+
+    from ragtune.cli.main import app
+
+    proj, _, qa, results = reader_bench
+    q = json.loads(qa.read_text().splitlines()[0])
+    result = CliRunner().invoke(app, ["ask", q["question"], "-p", str(proj.root), "--json", "--filter",
+                                      f"source=*{q['document']}", "--scorer", "champion", "--verdicts", "champion"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answer"] == results["per_question"][0]["arms"]["rag+tuned"]["answer"]
+
+
+def test_advise_names_the_reader_tuning_and_its_cost(reader_bench):
+    from ragtune.report import write_report
+    from ragtune.report.advise import advise
+    from ragtune.report.analysis import analyse
+
+    proj, _, _, results = reader_bench
+    advice = advise(analyse(results), 0.5, "answer_check")
+    (t,) = advice.tuning
+    test = next(c for c in results["comparisons"] if c["metric"] == "answer_check")
+    assert (t["tuned"], t["untuned"], t["training_examples"]) == ("rag+tuned", "rag", 84)
+    assert t["diff"] == pytest.approx(-test["diff"] if test["a"] == "rag" else test["diff"]) and t["diff"] > 0
+    assert t["paid"] == test["significant"]
+    assert advice.tuning_text.startswith("Tuning paid for rag+tuned." if t["paid"] else "No tuning paid")
+    assert f"{t['training_hours'] * 3600:.0f} s of training, 84 examples" in advice.tuning_text
+    assert advice.tuning_text in advice.paragraphs
+    html = Path(write_report(proj.workdir, results["run"])["html"]).read_text()
+    assert "Which tuning paid" in html and "rag+tuned vs rag: +" in html
+
+
+def test_without_reader_champions_the_arm_names_tune_reader(reader_bench, tmp_path):
+    from ragtune import Project
+    from ragtune.evaluation.arms import make_arms
+
+    proj, _, _, _ = reader_bench
+    empty = Project(proj.root, registry_dir=tmp_path)  # a registry with no version
+    with pytest.raises(InputError, match="rag[+]tuned: no promoted reader model .* run `ragtune tune reader` first"):
+        make_arms(empty.bench_system, ["rag", "rag+tuned"])
