@@ -105,6 +105,12 @@ class AnswerPack:
         """(value, the value as printed) of ``operand`` in a passage ``text``, or None when the passage holds none."""
         return None
 
+    def pick_operand(self, operand: Operand, texts: list[str]) -> tuple[int, float, str] | None:
+        """(index in ``texts``, value, as printed) of the passage ``operand`` is read from: here the first that
+        holds it (``operand``); a pack may rank the readings across passages. None when none holds it."""
+        return next(((i, *read) for i, text in enumerate(texts) if (read := self.operand(operand, text)) is not None),
+                    None)
+
     def format_result(self, question: str, calculation: Calculation, value: float) -> str:
         """A computed value as the answer prints it, in the unit and precision ``question`` asks for."""
         digits = 2 if calculation.decimals is None else calculation.decimals

@@ -28,13 +28,14 @@ class ExtractCompute(Extract):
         parts: list[str] = []
         cited: list[int] = []
         missing = []
+        texts = [chunk.text for chunk in chunks]
         for operand in calc.operands:
-            found = next(((n, read) for n, chunk in enumerate(chunks, start=1)
-                          if (read := self.pack.operand(operand, chunk.text)) is not None), None)
+            found = self.pack.pick_operand(operand, texts)
             if found is None:
                 missing.append(operand.label)
                 continue
-            n, (value, printed) = found
+            i, value, printed = found
+            n = i + 1
             values[operand.name] = value
             parts.append(insert_marker(f"{operand.label} = {printed}", n))
             cited.append(n)

@@ -117,6 +117,9 @@ class FinancePack(AnswerPack):
     def operand(self, operand: Operand, text: str) -> tuple[float, str] | None:
         return formulas.read_operand(operand, text)
 
+    def pick_operand(self, operand: Operand, texts: list[str]) -> tuple[int, float, str] | None:
+        return formulas.pick_operand(operand, texts)
+
     def format_result(self, question: str, calculation: Calculation, value: float) -> str:
         return formulas.format_result(question, calculation, value)
 

@@ -13,7 +13,7 @@ from ragtune.packs.base import Calculation, Operand
 from ragtune.packs.finance.amounts import asked_scale, asks_percent, format_number
 from ragtune.packs.finance.line_items import asked_items
 from ragtune.packs.finance.periods import Period, question_periods
-from ragtune.packs.finance.tables import SCALE_WORDS, read_rows, rows_in
+from ragtune.packs.finance.tables import SCALE_WORDS, Reading, read_rows, rows_in
 
 METRICS: tuple[tuple[str, str, bool], ...] = (
     # (how questions name it (a regex), its definition in the words of a question, a percentage)
@@ -220,19 +220,57 @@ def lookup(question: str, period: Period, decimals: int | None = None) -> Calcul
     return Calculation(f"{items[0].name} {period}", name, (operand,), False, decimals)
 
 
-def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
-    """(value, the row and column it was read from) of ``operand`` in the table rows of ``text``: the best row for
-    its line item in its period's column, with the table's scale; an outflow line item printed in parentheses
-    (a capital expenditure, dividends paid) as a positive amount. None when no row holds it."""
+_FLOW = re.compile(r"\bended\b|\bmonths\b|\bcash flows?\b", re.I)
+"""A column or table of a period's flows ("Year Ended December 31, 2017", "Statements of Cash Flows")."""
+_AS_OF = re.compile(r"\bas of\b", re.I)
+"""A column of balances at a date ("As of December 31, 2015"), unless it also names a period (``_FLOW``)."""
+
+
+def operand_readings(operand: Operand, text: str) -> list[Reading]:
+    """The readings of ``operand`` in the table rows of ``text``: rows whose label holds its line item
+    (``OPERAND_MATCH``), per-share rows only for a per-share operand; for a balance (``LineItem.balance``) no
+    column or table of a period's flows (a cash flow statement's "Inventories" row is their change), for another
+    line item (a period's flow: revenue, depreciation) no column of balances "as of" a date."""
     per_share = _PER_SHARE.search(operand.query) is not None
-    readings = [r for r in read_rows(operand.query, rows_in(text))
-                if r.score >= OPERAND_MATCH and (_PER_SHARE.search(r.row.label) is not None) == per_share]
-    if not readings:
-        return None
-    best = readings[0]
     items = asked_items(operand.query)
-    value = abs(best.amount.value) if items and items[0].outflow else best.amount.value
-    return value, f"{best.row.label}, {best.header}: {best.text}"
+    balance = bool(items) and items[0].balance
+
+    def fits(r: Reading) -> bool:
+        flow = bool(_FLOW.search(r.header) or _FLOW.search(r.row.title))
+        return not flow if balance else not (items and _AS_OF.search(r.header) and not flow)
+
+    return [r for r in read_rows(operand.query, rows_in(text))
+            if r.score >= OPERAND_MATCH and (_PER_SHARE.search(r.row.label) is not None) == per_share and fits(r)]
+
+
+def operand_rank(reading: Reading) -> tuple[bool, float]:
+    """How good a reading of an operand is: first a table that states its scale (a row of a table without one is
+    read in the unit asked, which may not be the table's), then the label's match."""
+    return reading.row.scale > 1, reading.score
+
+
+def _value(operand: Operand, reading: Reading) -> tuple[float, str]:
+    items = asked_items(operand.query)
+    value = abs(reading.amount.value) if items and items[0].outflow else reading.amount.value
+    return value, f"{reading.row.label}, {reading.header}: {reading.text}"
+
+
+def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
+    """(value, the row and column it was read from) of ``operand`` in the table rows of ``text``: the best reading
+    (``operand_rank``) in its period's column, with the table's scale; an outflow line item printed in
+    parentheses (a capital expenditure, dividends paid) as a positive amount. None when no row holds it."""
+    readings = operand_readings(operand, text)
+    return _value(operand, max(readings, key=operand_rank)) if readings else None
+
+
+def pick_operand(operand: Operand, texts: list[str]) -> tuple[int, float, str] | None:
+    """(index in ``texts``, value, as printed) of the best reading of ``operand`` across the passages
+    (``operand_rank``; the earlier passage on a tie), or None when none holds it."""
+    found = [(operand_rank(r), -i, i, r) for i, text in enumerate(texts) for r in operand_readings(operand, text)]
+    if not found:
+        return None
+    *_, i, reading = max(found, key=lambda f: f[:2])
+    return (i, *_value(operand, reading))
 
 
 def format_result(question: str, calc: Calculation, value: float) -> str:
