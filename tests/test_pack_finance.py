@@ -180,6 +180,7 @@ def test_an_operand_is_not_read_from_a_qualified_or_flow_row():
     other = rows(POSITION, "Unearned revenue | December 31, 2017: 738 | 2016: 1,955",
                  "Average accounts payable | December 31, 2017: 30,000 | 2016: 25,000",
                  "Accumulated depreciation and amortization | December 31, 2017: 83,039 | 2016: 77,479")
+    assert read_operand(operand("dividends paid"), rows(CASH_FLOWS, "Dividends received | 2017: 107.5")) is None
     for item in ("revenue", "accounts payable", "depreciation and amortization"):
         assert read_operand(operand(item), other) is None, item
 
@@ -193,3 +194,14 @@ def test_the_operand_is_taken_from_the_table_that_states_its_scale():
     assert pick_operand(capex, ["Prose.", unscaled, PEPSICO]) == (2, 4.625e9, "Capital spending, 2021: $4.62 billion")
     assert pick_operand(capex, [unscaled])[0] == 0  # none better: the unscaled row, in the unit asked
     assert pick_operand(capex, ["Prose."]) is None
+
+
+def test_the_operand_is_taken_from_a_financial_statement_over_a_segment_table():
+    from ragtune.packs.base import Operand
+    from ragtune.packs.finance.formulas import pick_operand
+
+    revenue = Operand("x", "revenue FY2015", "What is the FY2015 revenue?")
+    segment = "Segment Information (in thousands) | Revenues | Year ended December 31, 2015: 1,953,435\n"
+    statement = ("Consolidated Statements of Operations (in thousands) | Revenues | Year ended December 31, 2015: "
+                 "6,779,511\n")
+    assert pick_operand(revenue, [segment, statement])[:2] == (1, 6_779_511e3)

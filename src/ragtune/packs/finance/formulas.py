@@ -222,6 +222,9 @@ def lookup(question: str, period: Period, decimals: int | None = None) -> Calcul
 
 _FLOW = re.compile(r"\bended\b|\bmonths\b|\bcash flows?\b", re.I)
 """A column or table of a period's flows ("Year Ended December 31, 2017", "Statements of Cash Flows")."""
+STATEMENT = re.compile(r"\bstatements? of (?:consolidated )?(?:operations|income|earnings|cash flows?|financial "
+                       r"position)|\bbalance sheets?\b|\bincome statements?\b", re.I)
+"""A financial statement's title: its rows are the company's totals (a note or segment table may repeat a label)."""
 _AS_OF = re.compile(r"\bas of\b", re.I)
 """A column of balances at a date ("As of December 31, 2015"), unless it also names a period (``_FLOW``)."""
 
@@ -243,10 +246,13 @@ def operand_readings(operand: Operand, text: str) -> list[Reading]:
             if r.score >= OPERAND_MATCH and (_PER_SHARE.search(r.row.label) is not None) == per_share and fits(r)]
 
 
-def operand_rank(reading: Reading) -> tuple[bool, float]:
-    """How good a reading of an operand is: first a table that states its scale (a row of a table without one is
-    read in the unit asked, which may not be the table's), then the label's match."""
-    return reading.row.scale > 1, reading.score
+def operand_rank(reading: Reading) -> tuple[bool, bool, float]:
+    """How good a reading of an operand is: first a row of a financial statement (``STATEMENT``, named in its
+    table's title or column header) over a note's, a segment's or a summary's; then a table that states its scale
+    (a row of a table without one is read in the unit asked, which may not be the table's); then the label's
+    match."""
+    statement = bool(STATEMENT.search(reading.row.title) or STATEMENT.search(reading.header))
+    return statement, reading.row.scale > 1, reading.score
 
 
 def _value(operand: Operand, reading: Reading) -> tuple[float, str]:

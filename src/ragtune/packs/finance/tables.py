@@ -21,7 +21,7 @@ _DOLLARS = re.compile(r"\busd\b|\$|\bdollars?\b", re.IGNORECASE)
 SCALE_WORDS = {1e3: " thousand", 1e6: " million", 1e9: " billion", 1e12: " trillion"}
 MIN_MATCH = 0.5
 """A row is read only when its label matches the question's line item at least this well (0..1)."""
-QUALIFIERS = frozenset("average unearned deferred accumulated change changes increase decrease other".split())
+QUALIFIERS = frozenset("average unearned deferred accumulated change changes increase decrease other received".split())
 """Label words that make a row another quantity than the line item they qualify ("Unearned revenue" is no
 revenue, "Average accounts payable" no year-end balance, "Accumulated depreciation" no year's depreciation)."""
 QUALIFIER_PENALTY = 0.3
