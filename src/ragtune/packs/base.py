@@ -38,13 +38,15 @@ class Operand:
 class Calculation:
     """What a question asks to compute: ``expression`` over the ``operands``' names (``ragtune.generation.
     arithmetic`` evaluates it), ``label`` the quantity computed, ``percent`` a ratio asked as a percentage
-    (already multiplied by 100 in the expression), ``decimals`` the rounding asked (None: none asked)."""
+    (already multiplied by 100 in the expression), ``decimals`` the rounding asked (None: none asked);
+    ``verdict``: the value decides a yes/no question (``format_result`` words it as Yes or No)."""
 
     label: str
     expression: str
     operands: tuple[Operand, ...]
     percent: bool = False
     decimals: int | None = None
+    verdict: bool = False
 
 
 class AnswerPack:
