@@ -224,11 +224,11 @@ def calculation(question: str) -> Calculation | None:
     return Calculation(metric.strip(), expression, tuple(reader.operands.values()), pct, decimals)
 
 
-def _subject(question: str) -> tuple[str, bool] | None:
-    """(the metric's definition in words, a percentage) of the metric or line item ``question`` names."""
-    if found := _metric(question):
+def _subject(text: str) -> tuple[str, bool] | None:
+    """(the metric's definition in words, a percentage) of the metric or line item ``text`` names."""
+    if found := _metric(text):
         return found[1], found[2]
-    items = asked_items(question)
+    items = asked_items(text)
     return (items[0].name, False) if items else None
 
 
@@ -241,7 +241,7 @@ def judgement(question: str) -> tuple[Calculation, str, float] | None:
     years = [p for p in question_periods(question) if p.quarter is None]
     if not years or _EXISTENCE.search(question):
         return None
-    trend = _TREND.search(question)
+    trend, name = _TREND.search(question), ""
     if trend:  # the metric named in the clause after the direction word, else in the one before it
         after, before = _CLAUSE.split(question[trend.end():])[0], _CLAUSE.split(question[:trend.start()])[-1]
         name = after if _subject(after) else before
@@ -277,8 +277,7 @@ def judgement(question: str) -> tuple[Calculation, str, float] | None:
 
 def _verdict(question: str, calc: Calculation, value: float) -> str:
     """"Yes"/"No" with the value and the rule it was judged by."""
-    judged = judgement(question)
-    op, bound = judged[1:] if judged else (">", 0.0)
+    _, op, bound = judgement(question) or (calc, ">", 0.0)
     shown = f"{format_number(value / 1e6, 0)} million" if abs(value) >= 1e6 else format_number(value, 2)
     return f"{'Yes' if _COMPARE[op](value, bound) else 'No'}: {calc.label} is {shown} (Yes when {op} {bound:g})"
 
