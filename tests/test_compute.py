@@ -74,8 +74,44 @@ def test_calculations_are_read_from_the_question(question, expression):
     assert calculation(question).expression == expression
 
 
-def test_yes_no_questions_ask_for_no_calculation():
-    assert calculation("Does Corning have positive working capital based on FY2022 data?") is None
+def test_yes_no_questions_ask_for_a_verdict_or_no_calculation():
+    working = calculation("Does Corning have positive working capital based on FY2022 data?")
+    assert working.verdict and working.expression == "total_current_assets_2022 - total_current_liabilities_2022"
+    quick = calculation("Does AMD have a reasonably healthy liquidity profile based on its quick ratio for FY22?")
+    assert quick.expression == "(total_current_assets_2022 - inventories_2022) / total_current_liabilities_2022"
+    margin = calculation("Does Adobe have an improving operating margin profile as of FY2022?")
+    assert margin.expression == ("((operating_income_2022 / revenue_2022) - (operating_income_2021 / revenue_2021))"
+                                 " * 100")
+    debt = calculation("Has Microsoft increased its debt on balance sheet between FY2023 and the FY2022 period?")
+    assert debt.expression == "((total_debt_2023) - (total_debt_2022))"
+    assert calculation("Were there any events that substantially increased net income in 2019?") is None
+    assert calculation("As of Q2'2023, is Pfizer spinning off any large business segments?") is None
+
+
+BALANCE_2022 = ("Consolidated Balance Sheets (In millions) | Inventories | December 31, 2022: 2,904 | "
+                "December 31, 2021: 2,481\n"
+                "Consolidated Balance Sheets (In millions) | Total current assets | December 31, 2022: 8,234 | "
+                "December 31, 2021: 9,470\n"
+                "Consolidated Balance Sheets (In millions) | Total current liabilities | December 31, 2022: 7,403 | "
+                "December 31, 2021: 6,009\n")
+
+
+def test_a_verdict_is_computed_from_its_rule_and_cites_its_operands(compute):
+    question = "Does Corning have positive working capital based on FY2022 data?"
+    text = compute.respond(question, [chunk(1, "Prose about the year."), chunk(2, BALANCE_2022)], [])
+    assert text.startswith("Yes: working capital FY2022 is 831 million (Yes when > 0) [2].")
+    quick = compute.respond("Does Corning have a healthy liquidity profile based on its quick ratio in FY2022?",
+                            [chunk(1, BALANCE_2022)], [])
+    assert quick.startswith("No: quick ratio FY2022 is 0.72 (Yes when >= 1) [1].")  # (8,234 - 2,904) / 7,403
+    fell = compute.respond("Did Corning's total current assets decrease between FY2021 and FY2022?",
+                           [chunk(1, BALANCE_2022)], [])
+    assert fell.startswith("Yes: the change in total current assets from FY2021 to FY2022 is -1,236 million")
+
+
+def test_a_verdict_without_its_operands_is_extracted_not_refused(compute):
+    question = "Does Corning have positive working capital based on FY2022 data?"
+    text = compute.respond(question, [chunk(1, "Corning's working capital remained strong at year end.")], [])
+    assert not text.startswith("The documents do not contain") and not text.startswith(("Yes", "No"))
 
 
 def test_operand_queries_search_for_each_operand(project):

@@ -162,3 +162,46 @@ def test_finance_pack_hooks():
     assert pack.read(debt, "change", row) == ["No: Long-term debt 41,990 in FY2023 against 47,032 in FY2022"]
     assert not pack.yes_no(debt) and pack.yes_no("Has MGM Resorts paid dividends to common shareholders in FY2022?")
     assert not pack.yes_no(capex) and not pack.about_document("What is the effective date of the new standard?")
+
+
+def test_an_operand_is_not_read_from_a_qualified_or_flow_row():
+    from ragtune.packs.base import Operand
+    from ragtune.packs.finance.formulas import read_operand
+
+    def operand(item: str) -> Operand:
+        return Operand("x", f"{item} FY2017", f"What is the FY2017 {item}?")
+
+    flows = rows(CASH_FLOWS, "Inventories | Year Ended December 31, 2017: (3,583) | 2016: (1,426)",
+                 "Accounts payable | Year Ended December 31, 2017: 7,175 | 2016: 5,030",
+                 "Depreciation and amortization | 2017: 11,478 | 2016: 8,116")
+    assert read_operand(operand("inventories"), flows) is None  # a balance's change, not the balance
+    assert read_operand(operand("accounts payable"), flows) is None
+    assert read_operand(operand("depreciation and amortization"), flows)[0] == 11_478e6  # a flow is read there
+    other = rows(POSITION, "Unearned revenue | December 31, 2017: 738 | 2016: 1,955",
+                 "Average accounts payable | December 31, 2017: 30,000 | 2016: 25,000",
+                 "Accumulated depreciation and amortization | December 31, 2017: 83,039 | 2016: 77,479")
+    assert read_operand(operand("dividends paid"), rows(CASH_FLOWS, "Dividends received | 2017: 107.5")) is None
+    for item in ("revenue", "accounts payable", "depreciation and amortization"):
+        assert read_operand(operand(item), other) is None, item
+
+
+def test_the_operand_is_taken_from_the_table_that_states_its_scale():
+    from ragtune.packs.base import Operand
+    from ragtune.packs.finance.formulas import pick_operand
+
+    capex = Operand("x", "capital expenditure FY2021", "What is the FY2021 capital expenditure (in USD billions)?")
+    unscaled = "Cash Flow Summary | Capital spending | 2021: (4,625) | 2020: (4,240)\n"
+    assert pick_operand(capex, ["Prose.", unscaled, PEPSICO]) == (2, 4.625e9, "Capital spending, 2021: $4.62 billion")
+    assert pick_operand(capex, [unscaled])[0] == 0  # none better: the unscaled row, in the unit asked
+    assert pick_operand(capex, ["Prose."]) is None
+
+
+def test_the_operand_is_taken_from_a_financial_statement_over_a_segment_table():
+    from ragtune.packs.base import Operand
+    from ragtune.packs.finance.formulas import pick_operand
+
+    revenue = Operand("x", "revenue FY2015", "What is the FY2015 revenue?")
+    segment = "Segment Information (in thousands) | Revenues | Year ended December 31, 2015: 1,953,435\n"
+    statement = ("Consolidated Statements of Operations (in thousands) | Revenues | Year ended December 31, 2015: "
+                 "6,779,511\n")
+    assert pick_operand(revenue, [segment, statement])[:2] == (1, 6_779_511e3)

@@ -38,13 +38,15 @@ class Operand:
 class Calculation:
     """What a question asks to compute: ``expression`` over the ``operands``' names (``ragtune.generation.
     arithmetic`` evaluates it), ``label`` the quantity computed, ``percent`` a ratio asked as a percentage
-    (already multiplied by 100 in the expression), ``decimals`` the rounding asked (None: none asked)."""
+    (already multiplied by 100 in the expression), ``decimals`` the rounding asked (None: none asked);
+    ``verdict``: the value decides a yes/no question (``format_result`` words it as Yes or No)."""
 
     label: str
     expression: str
     operands: tuple[Operand, ...]
     percent: bool = False
     decimals: int | None = None
+    verdict: bool = False
 
 
 class AnswerPack:
@@ -104,6 +106,12 @@ class AnswerPack:
     def operand(self, operand: Operand, text: str) -> tuple[float, str] | None:
         """(value, the value as printed) of ``operand`` in a passage ``text``, or None when the passage holds none."""
         return None
+
+    def pick_operand(self, operand: Operand, texts: list[str]) -> tuple[int, float, str] | None:
+        """(index in ``texts``, value, as printed) of the passage ``operand`` is read from: here the first that
+        holds it (``operand``); a pack may rank the readings across passages. None when none holds it."""
+        return next(((i, *read) for i, text in enumerate(texts) if (read := self.operand(operand, text)) is not None),
+                    None)
 
     def format_result(self, question: str, calculation: Calculation, value: float) -> str:
         """A computed value as the answer prints it, in the unit and precision ``question`` asks for."""

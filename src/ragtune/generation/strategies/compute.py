@@ -2,8 +2,8 @@
 change, an average over periods) is answered by reading each operand from the retrieved passages (the pack's
 ``operand``), evaluating the expression with the safe evaluator and citing every operand: "0.66 [1][2].
 Operating cash flow ratio = cash from operations FY2015 / total current liabilities FY2015, where ...". A
-calculation whose operands the passages do not all hold is refused, not guessed; other questions are answered as
-``extract`` answers them. No LLM call."""
+calculation whose operands the passages do not all hold is refused, not guessed (a yes/no verdict the pack
+would compute is then answered as ``extract`` answers it, as are other questions). No LLM call."""
 
 from __future__ import annotations
 
@@ -28,16 +28,19 @@ class ExtractCompute(Extract):
         parts: list[str] = []
         cited: list[int] = []
         missing = []
+        texts = [chunk.text for chunk in chunks]
         for operand in calc.operands:
-            found = next(((n, read) for n, chunk in enumerate(chunks, start=1)
-                          if (read := self.pack.operand(operand, chunk.text)) is not None), None)
+            found = self.pack.pick_operand(operand, texts)
             if found is None:
                 missing.append(operand.label)
                 continue
-            n, (value, printed) = found
+            i, value, printed = found
+            n = i + 1
             values[operand.name] = value
             parts.append(insert_marker(f"{operand.label} = {printed}", n))
             cited.append(n)
+        if missing and calc.verdict:  # a verdict that cannot be computed: answered as ``extract`` answers it
+            return super().respond(question, chunks, traces, stage, notes, on_token, focus)
         if missing:
             text = f"{NO_ANSWER} (no value found for {', '.join(missing)})"
         else:

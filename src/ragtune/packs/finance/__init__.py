@@ -1,6 +1,7 @@
 """The finance pack (10-K/10-Q filings, earnings releases): amounts with their scale and unit, fiscal years and
-quarters, and a question's line item and period read from a table row's column; yes/no questions about a line
-item going up or down between two periods answered by comparing the row's two columns."""
+quarters, and a question's line item and period read from a table row's column; yes/no questions about a
+metric's trend or a liquidity rule (quick ratio, working capital) computed from the rows (``formulas.judgement``),
+else, for a line item going up or down between two periods, by comparing the row's two columns."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import Field
 from ragtune.packs.base import AnswerPack, Calculation, Operand, PackConfig
 from ragtune.packs.finance import formulas
 from ragtune.packs.finance.amounts import parse_cell
+from ragtune.packs.finance.formulas import DOWN, UP
 from ragtune.packs.finance.line_items import LINE_ITEMS, asked_items
 from ragtune.packs.finance.periods import Period, question_periods
 from ragtune.packs.finance.tables import item_match, label_match, parse_row, read_rows
@@ -27,8 +29,6 @@ CHANGE = "change"
 _QUANTITY = re.compile(r"\bhow (?:much|many)\b|\bamount\b|\bratio\b|\bmargin\b|\bvalue\b|\bwhat (?:is|was|were)\b.*"
                        r"\b(?:ebitda|eps|revenue|sales|income|expenditure|cash flow|assets|liabilities|debt|"
                        r"dividends?)\b", re.IGNORECASE)
-_UP = re.compile(r"\b(?:increas\w*|grow|grew|growth|rise|rose|improv\w*|higher)\b", re.IGNORECASE)
-_DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|fall|fell|drop\w*|lower|reduc\w*)\b", re.IGNORECASE)
 _YES_NO = re.compile(r"^\s*(?:does|do|did|is|are|was|were|has|have|had)\b", re.IGNORECASE)
 
 
@@ -55,7 +55,7 @@ class FinancePack(AnswerPack):
         periods = question_periods(question)
         items = asked_items(question)
         if _YES_NO.match(question):
-            up_or_down = _UP.search(question) or _DOWN.search(question)
+            up_or_down = UP.search(question) or DOWN.search(question)
             return CHANGE if up_or_down and items and len(periods) >= 2 else None
         if periods and items:
             return f"{LINE_ITEM}:{items[0].name}"
@@ -107,7 +107,7 @@ class FinancePack(AnswerPack):
             values.append((period, column[1], amount))
         (p1, c1, a1), (p2, c2, a2) = sorted(values, key=lambda v: v[0].year)
         went_up = a2.number > a1.number
-        asked_up = bool(_UP.search(question))
+        asked_up = bool(UP.search(question))
         verdict = "Yes" if went_up == asked_up else "No"
         return [f"{verdict}: {row.label} {c2} in {p2} against {c1} in {p1}"]
 
@@ -116,6 +116,9 @@ class FinancePack(AnswerPack):
 
     def operand(self, operand: Operand, text: str) -> tuple[float, str] | None:
         return formulas.read_operand(operand, text)
+
+    def pick_operand(self, operand: Operand, texts: list[str]) -> tuple[int, float, str] | None:
+        return formulas.pick_operand(operand, texts)
 
     def format_result(self, question: str, calculation: Calculation, value: float) -> str:
         return formulas.format_result(question, calculation, value)

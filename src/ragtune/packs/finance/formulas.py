@@ -13,7 +13,7 @@ from ragtune.packs.base import Calculation, Operand
 from ragtune.packs.finance.amounts import asked_scale, asks_percent, format_number
 from ragtune.packs.finance.line_items import asked_items
 from ragtune.packs.finance.periods import Period, question_periods
-from ragtune.packs.finance.tables import SCALE_WORDS, read_rows, rows_in
+from ragtune.packs.finance.tables import SCALE_WORDS, Reading, read_rows, rows_in
 
 METRICS: tuple[tuple[str, str, bool], ...] = (
     # (how questions name it (a regex), its definition in the words of a question, a percentage)
@@ -23,6 +23,7 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
     (r"working capital ratio|current ratio", "total current assets / total current liabilities", False),
     (r"(?:net )?working capital", "total current assets - total current liabilities", False),
     (r"operating cash flow ratio", "cash from operations / total current liabilities", False),
+    (r"(?:free cash ?flow|fcf) conversion", "(cash from operations - capital expenditure) / net income", False),
     (r"free cash ?flow|\bfcf\b", "cash from operations - capital expenditure", False),
     (r"retention ratio", "(net income - dividends paid) / net income", False),
     (r"inventory turnover", "cost of goods sold / average inventories between FY{prev} and FY{p}", False),
@@ -37,6 +38,25 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
     (r"capex as a % of revenue|capital expenditures? as a % of revenue", "capital expenditure / revenue", True),
     (r"cost of goods sold as a % of revenue|cogs as a % of revenue", "cost of goods sold / revenue", True),
 )
+
+THRESHOLDS: tuple[tuple[str, str, str, float], ...] = (
+    # (how a yes/no question names the rule (a regex), the metric in the words of a question, comparison, bound):
+    # conventional rules of thumb (docs/packs.md), not fitted to any question's label
+    (r"quick ratio|acid[- ]test", "(total current assets - inventories) / total current liabilities", ">=", 1.0),
+    (r"current ratio|working capital ratio", "total current assets / total current liabilities", ">=", 1.0),
+    (r"negative (?:net )?working capital", "total current assets - total current liabilities", "<", 0.0),
+    (r"working capital", "total current assets - total current liabilities", ">", 0.0),
+)
+"""Yes/no judgements read as a metric against a bound: "a healthy liquidity profile based on its quick ratio" is
+a quick ratio of at least 1 (liquid assets cover the current liabilities), "positive working capital" current
+assets above current liabilities."""
+UP = re.compile(r"\b(?:increas\w*|grow|grew|growth|grown|growing|rise|rose|improv\w*|higher)\b", re.IGNORECASE)
+DOWN = re.compile(r"\b(?:decreas\w*|declin\w*|fall|fell|drop\w*|lower|reduc\w*)\b", re.IGNORECASE)
+_TREND = re.compile(r"\b(?:increas|grow|grew|rise|rose|improv|higher|decreas|declin|fall|fell|drop|lower|reduc)\w*",
+                    re.I)
+_CLAUSE = re.compile(r"[?.;]\s")
+_EXISTENCE = re.compile(r"\bany\b", re.I)
+_COMPARE = {">": lambda v, b: v > b, ">=": lambda v, b: v >= b, "<": lambda v, b: v < b}
 
 _P = r"(?:FY\s*)?(?:19|20)\d\d"
 _WORD_OPERATORS = [(re.compile(r"\bdivided by\b", re.I), " / "), (re.compile(r"\b(?:times|multiplied by)\b", re.I),
@@ -152,7 +172,8 @@ def calculation(question: str) -> Calculation | None:
     """The calculation ``question`` asks for; None when it asks for none this module can read (a value to look
     up, a judgement, a calculation without a definition)."""
     if _YES_NO.match(question.split("question:")[-1].strip()):
-        return None
+        judged = judgement(question)
+        return judged[0] if judged else None
     decimals, percent = _decimals(question), asks_percent(question)
     defined = {m["name"].strip(): m["body"] for m in (*_DEFINITION.finditer(question), *_DEFINE.finditer(question))}
     for pattern in (_CAGR, *_GROWTH):
@@ -203,6 +224,64 @@ def calculation(question: str) -> Calculation | None:
     return Calculation(metric.strip(), expression, tuple(reader.operands.values()), pct, decimals)
 
 
+def _subject(text: str) -> tuple[str, bool] | None:
+    """(the metric's definition in words, a percentage) of the metric or line item ``text`` names."""
+    if found := _metric(text):
+        return found[1], found[2]
+    items = asked_items(text)
+    return (items[0].name, False) if items else None
+
+
+def judgement(question: str) -> tuple[Calculation, str, float] | None:
+    """A yes/no question read as a metric against a bound: (the calculation, comparison, bound). A trend ("an
+    improving operating margin as of FY2022", "did it grow its PPNE between FY20 and FY21") is the metric's
+    change from the earlier year to the later one (the year before, when one is named) against 0, up or down as
+    asked; a rule of ``THRESHOLDS`` the metric against its bound. None when the question is neither, asks
+    whether there was any event, or names no fiscal year."""
+    years = [p for p in question_periods(question) if p.quarter is None]
+    if not years or _EXISTENCE.search(question):
+        return None
+    trend, name = _TREND.search(question), ""
+    if trend:  # the metric named in the clause after the direction word, else in the one before it
+        after, before = _CLAUSE.split(question[trend.end():])[0], _CLAUSE.split(question[:trend.start()])[-1]
+        name = after if _subject(after) else before
+    subject = _subject(name) if trend else None
+    if subject:
+        body, pct = subject
+        a, b = sorted(p.year for p in years[:2]) if len(years) > 1 else (years[0].year - 1, years[0].year)
+        if a == b:
+            return None
+        terms, operands = [], {}
+        for year in (b, a):
+            reader = _Reader(Period(year), {})
+            try:
+                terms.append(reader.expression(body.format(p=year, prev=year - 1)))
+            except FormulaError:
+                return None
+            operands |= reader.operands
+        expression = f"(({terms[0]}) - ({terms[1]})){' * 100' if pct else ''}"
+        found = _metric(name)
+        label = re.search(found[0], name, re.I).group(0).lower() if found else asked_items(name)[0].name
+        calc = Calculation(f"the change in {label} from FY{a} to FY{b}", expression, tuple(operands.values()), False,
+                           None, verdict=True)
+        return calc, ("<" if DOWN.search(trend.group(0)) else ">"), 0.0
+    rule = next((r for r in THRESHOLDS if re.search(r[0], question, re.I)), None)
+    if rule is None:
+        return None
+    pattern, body, op, bound = rule
+    reader = _Reader(years[0], {})
+    expression = reader.expression(body)
+    label = re.search(pattern, question, re.I).group(0)
+    return Calculation(f"{label} {years[0]}", expression, tuple(reader.operands.values()), verdict=True), op, bound
+
+
+def _verdict(question: str, calc: Calculation, value: float) -> str:
+    """"Yes"/"No" with the value and the rule it was judged by."""
+    _, op, bound = judgement(question) or (calc, ">", 0.0)
+    shown = f"{format_number(value / 1e6, 0)} million" if abs(value) >= 1e6 else format_number(value, 2)
+    return f"{'Yes' if _COMPARE[op](value, bound) else 'No'}: {calc.label} is {shown} (Yes when {op} {bound:g})"
+
+
 def lookup(question: str, period: Period, decimals: int | None = None) -> Calculation | None:
     """A question that asks for one line item's value in a period ("What is the FY2019 capital expenditure (in USD
     millions)?") as a calculation of one operand, so that the operand stages retrieve its row and the answer cites
@@ -220,25 +299,71 @@ def lookup(question: str, period: Period, decimals: int | None = None) -> Calcul
     return Calculation(f"{items[0].name} {period}", name, (operand,), False, decimals)
 
 
-def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
-    """(value, the row and column it was read from) of ``operand`` in the table rows of ``text``: the best row for
-    its line item in its period's column, with the table's scale; an outflow line item printed in parentheses
-    (a capital expenditure, dividends paid) as a positive amount. None when no row holds it."""
+_FLOW = re.compile(r"\bended\b|\bmonths\b|\bcash flows?\b", re.I)
+"""A column or table of a period's flows ("Year Ended December 31, 2017", "Statements of Cash Flows")."""
+STATEMENT = re.compile(r"\bstatements? of (?:consolidated )?(?:operations|income|earnings|cash flows?|financial "
+                       r"position)|\bbalance sheets?\b|\bincome statements?\b", re.I)
+"""A financial statement's title: its rows are the company's totals (a note or segment table may repeat a label)."""
+_AS_OF = re.compile(r"\bas of\b", re.I)
+"""A column of balances at a date ("As of December 31, 2015"), unless it also names a period (``_FLOW``)."""
+
+
+def operand_readings(operand: Operand, text: str) -> list[Reading]:
+    """The readings of ``operand`` in the table rows of ``text``: rows whose label holds its line item
+    (``OPERAND_MATCH``), per-share rows only for a per-share operand; for a balance (``LineItem.balance``) no
+    column or table of a period's flows (a cash flow statement's "Inventories" row is their change), for another
+    line item (a period's flow: revenue, depreciation) no column of balances "as of" a date."""
     per_share = _PER_SHARE.search(operand.query) is not None
-    readings = [r for r in read_rows(operand.query, rows_in(text))
-                if r.score >= OPERAND_MATCH and (_PER_SHARE.search(r.row.label) is not None) == per_share]
-    if not readings:
-        return None
-    best = readings[0]
     items = asked_items(operand.query)
-    value = abs(best.amount.value) if items and items[0].outflow else best.amount.value
-    return value, f"{best.row.label}, {best.header}: {best.text}"
+    balance = bool(items) and items[0].balance
+
+    def fits(r: Reading) -> bool:
+        flow = bool(_FLOW.search(r.header) or _FLOW.search(r.row.title))
+        return not flow if balance else not (items and _AS_OF.search(r.header) and not flow)
+
+    return [r for r in read_rows(operand.query, rows_in(text))
+            if r.score >= OPERAND_MATCH and (_PER_SHARE.search(r.row.label) is not None) == per_share and fits(r)]
+
+
+def operand_rank(reading: Reading) -> tuple[bool, bool, float]:
+    """How good a reading of an operand is: first a row of a financial statement (``STATEMENT``, named in its
+    table's title or column header) over a note's, a segment's or a summary's; then a table that states its scale
+    (a row of a table without one is read in the unit asked, which may not be the table's); then the label's
+    match."""
+    statement = bool(STATEMENT.search(reading.row.title) or STATEMENT.search(reading.header))
+    return statement, reading.row.scale > 1, reading.score
+
+
+def _value(operand: Operand, reading: Reading) -> tuple[float, str]:
+    items = asked_items(operand.query)
+    value = abs(reading.amount.value) if items and items[0].outflow else reading.amount.value
+    return value, f"{reading.row.label}, {reading.header}: {reading.text}"
+
+
+def read_operand(operand: Operand, text: str) -> tuple[float, str] | None:
+    """(value, the row and column it was read from) of ``operand`` in the table rows of ``text``: the best reading
+    (``operand_rank``) in its period's column, with the table's scale; an outflow line item printed in
+    parentheses (a capital expenditure, dividends paid) as a positive amount. None when no row holds it."""
+    readings = operand_readings(operand, text)
+    return _value(operand, max(readings, key=operand_rank)) if readings else None
+
+
+def pick_operand(operand: Operand, texts: list[str]) -> tuple[int, float, str] | None:
+    """(index in ``texts``, value, as printed) of the best reading of ``operand`` across the passages
+    (``operand_rank``; the earlier passage on a tie), or None when none holds it."""
+    found = [(operand_rank(r), -i, i, r) for i, text in enumerate(texts) for r in operand_readings(operand, text)]
+    if not found:
+        return None
+    *_, i, reading = max(found, key=lambda f: f[:2])
+    return (i, *_value(operand, reading))
 
 
 def format_result(question: str, calc: Calculation, value: float) -> str:
     """A result in the unit and precision asked: a percentage to the decimals asked (one by default), an amount in
     the scale the question asks for ("$5,818.00 million" for "in USD millions"; millions when it asks none), a ratio
-    to two decimals."""
+    to two decimals; a verdict as Yes or No with its value."""
+    if calc.verdict:
+        return _verdict(question, calc, value)
     if calc.percent:
         return f"{format_number(value, 1 if calc.decimals is None else calc.decimals)}%"
     digits = 2 if calc.decimals is None else calc.decimals

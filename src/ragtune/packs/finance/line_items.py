@@ -1,6 +1,7 @@
 """Line items: the names a question uses for a financial statement's line and the labels filings print for it.
-Each entry is one concept: the phrases a question may use, the row labels that report it, and whether filings
-print it as an outflow (in parentheses) that a question asks for as a positive amount."""
+Each entry is one concept: the phrases a question may use, the row labels that report it, whether filings
+print it as an outflow (in parentheses) that a question asks for as a positive amount, and whether it is a
+balance (a balance sheet's amount at a date, not a period's flow)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class LineItem:
-    """A concept: ``asked`` (how questions name it), ``labels`` (how statements print it), ``outflow``."""
+    """A concept: ``asked`` (how questions name it), ``labels`` (how statements print it), ``outflow``,
+    ``balance`` (read at a date: a cash flow statement's row of the same label is its change)."""
 
     name: str
     asked: tuple[str, ...]
     labels: tuple[str, ...]
     outflow: bool = False
+    balance: bool = False
 
 
 LINE_ITEMS: tuple[LineItem, ...] = (
@@ -46,18 +49,23 @@ LINE_ITEMS: tuple[LineItem, ...] = (
              ("net property plant and equipment", "property plant and equipment net", "net ppe", "ppne", "net pp e",
               "pp and e", "ppe"),
              ("property plant and equipment net", "property and equipment net", "net property plant and equipment",
-              "total property plant and equipment net", "property plant and equipment less accumulated depreciation")),
-    LineItem("total assets", ("total assets",), ("total assets",)),
-    LineItem("total current assets", ("total current assets", "current assets"), ("total current assets",)),
+              "total property plant and equipment net", "property plant and equipment less accumulated depreciation",
+              "property plant and equipment"),
+             balance=True),
+    LineItem("total assets", ("total assets",), ("total assets",), balance=True),
+    LineItem("total current assets", ("total current assets", "current assets"), ("total current assets",),
+             balance=True),
     LineItem("total current liabilities", ("total current liabilities", "current liabilities"),
-             ("total current liabilities",)),
+             ("total current liabilities",), balance=True),
     LineItem("accounts payable", ("accounts payable",), ("accounts payable", "accounts payable trade",
-                                                          "trade accounts payable", "accounts payable and accrued")),
+                                                          "trade accounts payable", "accounts payable and accrued"),
+             balance=True),
     LineItem("accounts receivable", ("accounts receivable", "receivables", "trade receivables"),
              ("accounts receivable", "accounts receivable net", "receivables net", "trade receivables",
-              "trade accounts receivable", "receivables")),
+              "trade accounts receivable", "receivables"), balance=True),
     LineItem("inventories", ("inventories", "inventory", "total amount of inventories"),
-             ("inventories", "merchandise inventories", "inventory", "total inventories", "inventories net")),
+             ("inventories", "merchandise inventories", "inventory", "total inventories", "inventories net"),
+             balance=True),
     LineItem("revenue", ("revenue", "revenues", "net sales", "total revenue", "sales"),
              ("total revenues", "total revenue", "net sales", "revenues", "revenue", "total net sales",
               "net revenues", "total net revenue")),
@@ -65,7 +73,8 @@ LINE_ITEMS: tuple[LineItem, ...] = (
              ("operating income", "income from operations", "operating profit", "total operating income")),
     LineItem("depreciation and amortization", ("depreciation and amortization", "d a"),
              ("depreciation and amortization", "depreciation amortization", "depreciation")),
-    LineItem("total debt", ("debt",), ("long term debt", "total debt", "long term debt excluding current portion")),
+    LineItem("total debt", ("debt",), ("long term debt", "total debt", "long term debt excluding current portion"),
+             balance=True),
 )
 
 _PARENS = re.compile(r"\([^()]*\)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ragtune.packs.finance.amounts import Amount, asked_scale, format_number, parse_cell, table_scale
 from ragtune.packs.finance.line_items import LineItem, asked_items, normalize_label
@@ -20,6 +21,11 @@ _DOLLARS = re.compile(r"\busd\b|\$|\bdollars?\b", re.IGNORECASE)
 SCALE_WORDS = {1e3: " thousand", 1e6: " million", 1e9: " billion", 1e12: " trillion"}
 MIN_MATCH = 0.5
 """A row is read only when its label matches the question's line item at least this well (0..1)."""
+QUALIFIERS = frozenset("average unearned deferred accumulated change changes increase decrease other received".split())
+"""Label words that make a row another quantity than the line item they qualify ("Unearned revenue" is no
+revenue, "Average accounts payable" no year-end balance, "Accumulated depreciation" no year's depreciation)."""
+QUALIFIER_PENALTY = 0.3
+"""Taken from a label's match for each ``QUALIFIERS`` word it holds that the line item's phrase does not."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,12 @@ def parse_row(line: str) -> TableRow | None:
 
 def rows_in(text: str) -> list[TableRow]:
     """The table rows among the lines of ``text``."""
-    return [row for line in text.splitlines() if (row := parse_row(line))]
+    return list(_rows_in(text))
+
+
+@lru_cache(maxsize=4096)
+def _rows_in(text: str) -> tuple[TableRow, ...]:
+    return tuple(row for line in text.splitlines() if (row := parse_row(line)))
 
 
 def _words(text: str) -> set[str]:
@@ -67,7 +78,7 @@ def _words(text: str) -> set[str]:
 def _phrase_match(label: str, phrase: str) -> float:
     """How well a row label matches a line-item phrase: the share of the phrase's words in the label, less a
     little for extra label words (so "Total current assets" beats "Other current assets" for "total current
-    assets")."""
+    assets") and ``QUALIFIER_PENALTY`` for each qualifier the phrase lacks ("Unearned revenue")."""
     lw, pw = normalize_label(label).split(), phrase.split()
     if not lw or not pw:
         return 0.0
@@ -75,7 +86,9 @@ def _phrase_match(label: str, phrase: str) -> float:
     recall = common / len(pw)
     if normalize_label(label) == phrase:
         return 1.0
-    return recall * (0.9 if " ".join(pw) in " ".join(lw) else 0.8) - 0.02 * max(0, len(lw) - len(pw))
+    qualified = len({w for w in lw if w in QUALIFIERS} - set(pw))
+    return (recall * (0.9 if " ".join(pw) in " ".join(lw) else 0.8) - 0.02 * max(0, len(lw) - len(pw))
+            - QUALIFIER_PENALTY * qualified)
 
 
 def item_match(label: str, item: LineItem) -> float:

@@ -1,8 +1,9 @@
 """Operand rows: a question that asks for a calculation (the answer pack's ``calculation``) needs the table row
 of each operand, and similarity search often ranks a statement's row below the prose that discusses it. For each
-operand that the retrieved passages do not hold (the pack's ``operand`` reads none), this stage adds the first
-chunk of the top document that holds it; the chunks holding operands go first, and the pipeline keeps at least as
-many hits as there are such chunks. Other questions are left alone. No LLM."""
+operand, this stage holds the chunk the pack reads it from (``pick_operand``) among the top hits and the chunks
+of the top document, the top hits first (so a pack that takes the first reading keeps a retrieved one, and a
+pack that ranks readings may prefer a better row elsewhere in the filing); the chunks holding operands go first,
+and the pipeline keeps at least as many hits as there are such chunks. Other questions are left alone. No LLM."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 from pydantic import Field
 
+from ragtune.documents.models import Chunk
 from ragtune.index.store import glob_escape
-from ragtune.packs.base import Operand
 from ragtune.retrieval.hybrid import Hit
 from ragtune.retrieval.pipeline import Component, ComponentConfig, QueryContext, components
 
@@ -23,8 +24,8 @@ class OperandRowsConfig(ComponentConfig):
 
 @components.register("operand_rows")
 class OperandRows(Component):
-    """Adds, for each operand missing from the top ``top_k`` hits, the first chunk of the ``documents`` best-ranked
-    documents that holds it."""
+    """Holds, for each operand, the chunk the pack reads it from among the top ``top_k`` hits and the chunks of
+    the ``documents`` best-ranked documents (the top hits first)."""
 
     kind = "post"
     Config = OperandRowsConfig
@@ -35,34 +36,28 @@ class OperandRows(Component):
         if calc is None or not ctx.hits:
             return {"added": 0, "reason": "no calculation asked"}
         top = ctx.hits[: ctx.top_k]
+        retrieved = {h.chunk.id for h in top}
+        candidates = [*top, *(Hit(c, ctx.hits[0].score) for c in self.document_chunks(ctx.hits)
+                              if c.id not in retrieved)]
+        texts = [h.chunk.text for h in candidates]
         holding: dict[str, Hit] = {}
-        missing = []
+        added, not_found = 0, []
         for operand in calc.operands:
-            hit = next((h for h in top if pack.operand(operand, h.chunk.text)), None)
-            if hit is None:
-                missing.append(operand)
-            else:
-                holding.setdefault(hit.chunk.id, hit)
-        added, not_found = self.find(missing, ctx.hits, holding)
+            found = pack.pick_operand(operand, texts)
+            if found is None:
+                not_found.append(operand.label)
+                continue
+            hit = candidates[found[0]]
+            if hit.chunk.id not in holding:
+                added += found[0] >= len(top)
+                holding[hit.chunk.id] = hit
         ctx.hits = [*holding.values(), *(h for h in ctx.hits if h.chunk.id not in holding)]
         ctx.top_k = max(ctx.top_k, len(holding))
         return {"added": added, "operand_chunks": list(holding), "not_found": not_found}
 
-    def find(self, missing: list[Operand], hits: list[Hit], holding: dict[str, Hit]) -> tuple[int, list[str]]:
-        """Add to ``holding`` the first chunk of the top documents holding each ``missing`` operand; (chunks added,
-        labels of the operands no chunk holds)."""
-        if not missing:
-            return 0, []
-        store, pack = self.resources.store, self.resources.pack
+    def document_chunks(self, hits: list[Hit]) -> list[Chunk]:
+        """The chunks of the ``documents`` best-ranked documents, in document order."""
+        store = self.resources.store
         sources = list(dict.fromkeys(h.chunk.doc_source for h in hits))[: self.config.documents]
-        chunks = [c for s in sources for c in sorted(store.chunks(sorted(store.matching_ids(
+        return [c for s in sources for c in sorted(store.chunks(sorted(store.matching_ids(
             {"source": glob_escape(s)}))), key=lambda c: c.start)]
-        added, not_found = 0, []
-        for operand in missing:
-            chunk = next((c for c in chunks if pack.operand(operand, c.text)), None)
-            if chunk is None:
-                not_found.append(operand.label)
-            elif chunk.id not in holding:
-                holding[chunk.id] = Hit(chunk, hits[0].score)
-                added += 1
-        return added, not_found
