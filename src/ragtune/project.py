@@ -447,7 +447,18 @@ class Project:
             raise ConfigError(f"answer strategy: {e}") from None
         scorer = None if cfg.scorer == "embedder" else self.cross_encoder(cfg.scorer, "scorer")
         return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, scorer), verdicts=self.verdicts,
-                   pack=self.answer_pack)
+                   pack=self.answer_pack, writer=self.expression_writer(model))
+
+    def expression_writer(self, model: str | None = None):
+        """``answer.expressions``' writer (None when off), on its ``model`` (a ``tune expressions`` version or
+        its champion) or else on the LLM of ``model``."""
+        from ragtune.generation.expressions import expression_writers
+
+        cfg = self.config.answer.expressions
+        if cfg.writer is None:
+            return None
+        llm = self.llm_for(self.registry.resolve(cfg.model, "expressions").id if cfg.model else model)
+        return expression_writers.get(cfg.writer)(cfg, llm)
 
     @cached_property
     def verdicts(self) -> VerdictReader | None:
