@@ -3,8 +3,13 @@ an expression that names an operand not offered or calls a function outside the 
 guessed; a computed answer cites every operand it uses; the SFT command registers a version and the gate decides.
 The LLM is the shipped fast profile; the strategy tests that need a given reply wrap it."""
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from ragtune.cli.main import app
 from ragtune.documents.models import Chunk
 from ragtune.generation.arithmetic import ExpressionError
 from ragtune.generation.config import AnswerConfig
@@ -95,3 +100,58 @@ def test_the_real_writer_answers_or_refuses_but_never_guesses(make, project):
         assert text.startswith(NO_ANSWER) and "cannot be computed" in text
     else:
         assert not text.startswith(NO_ANSWER) and "[1]" in text, (wrote, text)
+
+
+TABLE = """# {name} annual report
+
+| | 2022 | 2021 | 2020 |
+|---|---|---|---|
+| Total revenues | {r1:,} | {r2:,} | {r3:,} |
+| Net income | {n1:,} | {n2:,} | {n3:,} |
+| Operating income | {o1:,} | {o2:,} | {o3:,} |
+| Total current assets | {c1:,} | {c2:,} | {c3:,} |
+"""
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory):
+    """A finance project of four small reports with tables, and `tune expressions --json` run once, briefly."""
+    from ragtune import Project
+
+    root = tmp_path_factory.mktemp("expressions")
+    (root / "docs").mkdir()
+    for k, name in enumerate(["Acme", "Birch", "Cobalt", "Dune"]):
+        v = {f"{c}{i}": (k + 2) * base * (4 - i) for c, base in zip("rnoc", (500, 60, 90, 300), strict=True)
+             for i in (1, 2, 3)}
+        (root / "docs" / f"{name}.md").write_text(TABLE.format(name=name, **v))
+    proj = Project.init(root / "p", domain="finance")
+    proj.ingest([root / "docs"])
+    proj.close()
+    result = CliRunner().invoke(app, ["tune", "expressions", "-p", str(root / "p"), "--max-steps", "2",
+                                      "--per-document", "6", "--test-examples", "3", "--batch-size", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    return root / "p", json.loads(result.output)
+
+
+def test_tune_expressions_registers_a_version_and_the_gate_decides(tuned):
+    from ragtune import Project
+
+    root, result = tuned
+    version, gate = result["version"], result["gate"]
+    assert version["kind"] == "expressions" and result["train"]["steps"] == 2
+    assert result["examples"]["test"] == 3 and result["examples"]["held_out_documents"] >= 1
+    assert gate["n"] == 3 and gate["metric"] == "expression_right"
+    assert version["status"] == ("champion" if gate["promote"] else "rejected") and result["decision"] in (
+        "promoted", "rejected")
+    proj = Project(Path(root))
+    assert proj.registry.folder(version["id"]).joinpath("adapter.gguf").is_file()
+    assert proj.registry.get(version["id"]).metrics["gate"] == gate
+    proj.config.answer.expressions = ExpressionsConfig(writer="llm", model=version["id"])
+    writer = proj.expression_writer()
+    assert writer.llm.config.lora_path and writer.llm.config.lora_path.endswith("adapter.gguf")
+    proj.close()
+
+
+def test_tune_expressions_needs_table_rows(new_project):
+    result = CliRunner().invoke(app, ["tune", "expressions", "-p", str(new_project.root)])
+    assert result.exit_code != 0 and "at least 2 documents" in result.output
