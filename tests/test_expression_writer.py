@@ -128,7 +128,8 @@ def tuned(tmp_path_factory):
     proj.ingest([root / "docs"])
     proj.close()
     result = CliRunner().invoke(app, ["tune", "expressions", "-p", str(root / "p"), "--max-steps", "2",
-                                      "--per-document", "6", "--test-examples", "3", "--batch-size", "4", "--json"])
+                                      "--per-document", "6", "--test-examples", "3", "--batch-size", "4",
+                                      "--max-tokens", "12", "--json"])
     assert result.exit_code == 0, result.output
     return root / "p", json.loads(result.output)
 

@@ -232,6 +232,8 @@ class ExpressionTuneConfig(_Strict):
     distractors: int = Field(2, ge=0, description="Other values of the passage offered beside the two needed.")
     test_share: float = Field(0.3, gt=0, lt=1, description="Share of the documents held out to judge the version.")
     test_examples: int = Field(60, ge=1, description="Held-out examples scored at most.")
+    max_tokens: int = Field(48, ge=4, description="Length of an expression written when scoring (as "
+                            "answer.expressions.max_tokens).")
     metric: Literal["right", "valid"] = Field("right", description="The gate's metric: right-result rate, or "
                                               "valid-expression rate.")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (beats epochs).")

@@ -227,7 +227,7 @@ class ExpressionTuner:
         scored = {}
         for n, (who, ref) in enumerate((("before", champion.id if champion else None), ("after", version.id))):
             report("evaluate", n, 2, {"model": ref or "base"})
-            scored[who] = score(self.resources.llm_for(ref), test)
+            scored[who] = score(self.resources.llm_for(ref), test, cfg.max_tokens)
         report("evaluate", 2, 2, {})
         index = 1 if cfg.metric == "right" else 0
         gate = decide(f"expression_{cfg.metric}", [float(s[index]) for s in scored["before"]],
