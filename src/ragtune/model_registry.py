@@ -24,10 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ragtune.config import LLMConfig
 from ragtune.errors import InputError, ModelError
 
-Kind = Literal["sft", "dpo", "kto", "embedder", "reranker", "verdicts", "scorer"]
+Kind = Literal["sft", "dpo", "kto", "embedder", "reranker", "verdicts", "scorer", "expressions"]
 Status = Literal["champion", "candidate", "rejected"]
 ROLES: dict[str, str] = {"sft": "llm", "dpo": "llm", "kto": "llm", "embedder": "embedder", "reranker": "reranker",
-                       "verdicts": "verdicts", "scorer": "scorer"}
+                       "verdicts": "verdicts", "scorer": "scorer", "expressions": "expressions"}
+LLM_ROLES = ("llm", "expressions")
+"""Roles whose versions are LLM adapters (served and exported like an SFT version)."""
 
 # files a version folder may hold (written by the trainers and `export`)
 ADAPTER, MERGED, LORA_GGUF, MERGED_GGUF = "adapter", "merged", "adapter.gguf", "model-f16.gguf"
@@ -242,7 +244,7 @@ class ModelRegistry:
         """The LLM config that serves an sft/dpo/kto version on the engine of ``base``: llama_cpp (the base
         GGUF plus the version's GGUF LoRA, or its merged f16 GGUF) or transformers (the merged folder)."""
         version = self.get(version_id)
-        if version.role != "llm":
+        if version.role not in LLM_ROLES:
             raise InputError(f"{version.id} is a {version.kind} model, not an LLM")
         folder = self.folder(version)
         if base.backend == "transformers":

@@ -453,7 +453,19 @@ class Project:
         untuned = scorer == "embedder" or (scorer == "champion" and self.registry.champion("scorer") is None)
         cross_encoder = None if untuned else self.cross_encoder(scorer, "scorer")
         return cls(cfg, self.llm_for(model), SentenceSelector(cfg, self.embedder, cross_encoder),
-                   verdicts=self.verdict_reader(verdicts or cfg.verdicts), pack=self.answer_pack)
+                   verdicts=self.verdict_reader(verdicts or cfg.verdicts), pack=self.answer_pack,
+                   writer=self.expression_writer(model))
+
+    def expression_writer(self, model: str | None = None):
+        """``answer.expressions``' writer (None when off), on its ``model`` (a ``tune expressions`` version or
+        its champion) or else on the LLM of ``model``."""
+        from ragtune.generation.expressions import expression_writers
+
+        cfg = self.config.answer.expressions
+        if cfg.writer is None:
+            return None
+        llm = self.llm_for(self.registry.resolve(cfg.model, "expressions").id if cfg.model else model)
+        return expression_writers.get(cfg.writer)(cfg, llm)
 
     @property
     def verdicts(self) -> VerdictReader | None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ragtune.generation.expressions import ExpressionsConfig
+
 
 class CompareConfig(BaseModel):
     """``ragtune compare``: per document, retrieve ``top_k`` chunks for the aspect and answer with ``strategy``
@@ -49,6 +51,9 @@ class AnswerConfig(BaseModel):
                                  "champion, or its folder), from every passage of their document; other questions, "
                                  "and all while there is no champion, keep the pack's yes_threshold.")
     max_tokens: int = Field(32, ge=4, description="Length of extract+generate's short answer.")
+    expressions: ExpressionsConfig = Field(default_factory=ExpressionsConfig, description="extract+compute's "
+                                           "expression writer: the LLM writes the arithmetic over the operands "
+                                           "read when the pack knows no formula (docs/packs.md).")
 
     @model_validator(mode="after")
     def _known_pack(self) -> AnswerConfig:

@@ -49,6 +49,17 @@ class Calculation:
     verdict: bool = False
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A value a passage states for a line item in a period (a table row's cell): ``item`` and ``period`` as an
+    operand's label names them, ``value`` with its scale, ``printed``: the row and column as an answer cites them."""
+
+    item: str
+    period: str
+    value: float
+    printed: str
+
+
 class AnswerPack:
     """Domain rules for answers. Every hook of this base says "no rule": the question gets the best sentences,
     quoted and cited, with no form, no verdict and no document answer."""
@@ -102,6 +113,16 @@ class AnswerPack:
         """The calculation ``question`` asks for (``extract+compute`` reads its operands and evaluates it); None:
         the question asks for no calculation the pack can read."""
         return None
+
+    def draft_calculation(self, question: str) -> Calculation | None:
+        """A calculation ``question`` asks for whose formula the rules do not know: its label, ``percent``,
+        ``decimals`` and the candidate operands, with an empty ``expression`` (the expression writer's to write,
+        ``answer.expressions``); None: the question asks for no calculation, or names no operand."""
+        return None
+
+    def cells(self, text: str) -> list[Cell]:
+        """Every value ``text`` states as an operand could read it (training data for the expression writer)."""
+        return []
 
     def operand(self, operand: Operand, text: str) -> tuple[float, str] | None:
         """(value, the value as printed) of ``operand`` in a passage ``text``, or None when the passage holds none."""

@@ -224,6 +224,30 @@ class ReaderTuneConfig(_Strict):
     seed: int = Field(0, description="Seed of the held-out split and the bootstrap.")
 
 
+class ExpressionTuneConfig(_Strict):
+    """``ragtune tune expressions``: LoRA SFT of the expression writer (``answer.expressions``) on synthetic
+    examples from the indexed table rows, promoted only when it beats the champion (the untuned LLM when there is
+    none) on examples of held-out documents. Other training settings are ``training.sft``'s."""
+
+    base_model: str | None = Field(None, description="The LLM to tune (profile, GGUF, folder or hub id); default: "
+                                   "the project's llm.model, which also writes before tuning.")
+    per_document: int = Field(40, ge=1, description="Synthetic examples made from each document's rows at most.")
+    distractors: int = Field(2, ge=0, description="Other values of the passage offered beside the two needed.")
+    test_share: float = Field(0.3, gt=0, lt=1, description="Share of the documents held out to judge the version.")
+    test_examples: int = Field(60, ge=1, description="Held-out examples scored at most.")
+    max_tokens: int = Field(48, ge=4, description="Length of an expression written when scoring (as "
+                            "answer.expressions.max_tokens).")
+    metric: Literal["right", "valid"] = Field("right", description="The gate's metric: right-result rate, or "
+                                              "valid-expression rate.")
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (beats epochs).")
+    epochs: float = Field(2.0, gt=0, description="Passes over the training examples.")
+    learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate.")
+    batch_size: int = Field(8, ge=1, description="Examples per step.")
+    level: float = Field(0.95, gt=0, lt=1, description="Confidence level of the gate's paired bootstrap interval.")
+    bootstrap_samples: int = Field(2000, ge=100, description="Resamples of the gate's paired bootstrap interval.")
+    seed: int = Field(0, description="Seed of the examples, the held-out split, training and the bootstrap.")
+
+
 class TrainingConfig(_Strict):
     """``training:`` in ragtune.yaml."""
 
@@ -235,3 +259,4 @@ class TrainingConfig(_Strict):
     reranker: RerankerTuneConfig = Field(default_factory=RerankerTuneConfig)
     verdicts: VerdictTuneConfig = Field(default_factory=VerdictTuneConfig)
     reader: ReaderTuneConfig = Field(default_factory=ReaderTuneConfig)
+    expressions: ExpressionTuneConfig = Field(default_factory=ExpressionTuneConfig)

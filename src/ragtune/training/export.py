@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ragtune.errors import InputError, ModelError
 from ragtune.generation.profiles import cache_dir
-from ragtune.model_registry import ADAPTER, LORA_GGUF, MERGED, MERGED_GGUF
+from ragtune.model_registry import ADAPTER, LLM_ROLES, LORA_GGUF, MERGED, MERGED_GGUF
 
 if TYPE_CHECKING:
     from ragtune.model_registry import ModelRegistry
@@ -122,7 +122,7 @@ def export_version(registry: ModelRegistry, version_id: str, fmt: str, out: str 
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     version = registry.get(version_id)
-    if version.role != "llm":
+    if version.role not in LLM_ROLES:
         raise InputError(f"{version.id} is a {version.kind} model; export handles LLM versions")
     folder = registry.folder(version)
     base = hf_model_dir(version.config["base_model"], version.config.get("base_gguf_file"))

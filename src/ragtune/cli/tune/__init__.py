@@ -1,7 +1,7 @@
 """`ragtune tune ...`: fine-tune models, one module per command group: ``sft``, ``preference`` (dpo, kto),
-``judge`` (judge, agreement), ``loop``, ``retrieval`` (embedder, reranker), ``verdicts``, ``reader``. Their options are
-generated from the training config sections (``ragtune.cli.config_options``); heavy libraries load inside the
-commands."""
+``judge`` (judge, agreement), ``loop``, ``retrieval`` (embedder, reranker), ``verdicts``, ``reader``,
+``expressions``. Their options are generated from the training config sections (``ragtune.cli.config_options``);
+heavy libraries load inside the commands."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from ragtune.cli.output import err
 
 sub = typer.Typer(help="Fine-tune models: LoRA SFT on a dataset, DPO/KTO on feedback, AI feedback (judge), the "
                        "continuous loop; the embedder and a cross-encoder reranker on question-passage pairs; the "
-                       "reader's yes/no verdicts and sentence scorer, gated on held-out documents.",
+                       "reader's yes/no verdicts and sentence scorer, gated on held-out documents; the expression "
+                       "writer.",
                   no_args_is_help=True)
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds ragtune.yaml).")]
@@ -33,9 +34,9 @@ _PHASES = {"examples": "Building examples", "train": "Training", "merge": "Mergi
 
 def register(app: typer.Typer) -> None:
     """Add `ragtune tune` and its commands to `app`."""
-    from ragtune.cli.tune import judge, loop, preference, reader, retrieval, sft, verdicts
+    from ragtune.cli.tune import expressions, judge, loop, preference, reader, retrieval, sft, verdicts
 
-    for module in (sft, preference, judge, loop, retrieval, verdicts, reader):
+    for module in (sft, preference, judge, loop, retrieval, verdicts, reader, expressions):
         module.register(sub)
     app.add_typer(sub, name="tune")
 

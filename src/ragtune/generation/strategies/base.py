@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from ragtune.documents.models import Chunk
     from ragtune.generation.config import AnswerConfig
+    from ragtune.generation.expressions import ExpressionWriter
     from ragtune.generation.strategies.selection import SentenceSelector
     from ragtune.generation.verdicts import VerdictReader
     from ragtune.llm import LLM, Message, OnToken
@@ -23,18 +24,20 @@ if TYPE_CHECKING:
 class AnswerStrategy(ABC):
     """Turns a question and its numbered passages into answer text with ``[n]`` markers (or a refusal).
     Every LLM call is booked as a stage in ``traces``. The domain's rules come from ``pack`` (``answer.pack``;
-    None: the generic pack, no rule)."""
+    None: the generic pack, no rule); ``writer`` is the expression writer (``answer.expressions``), or None."""
 
     name: ClassVar[str]
     uses_llm: ClassVar[bool] = True
     cites_itself: ClassVar[bool] = False  # every sentence of its answers carries its passage's marker
 
     def __init__(self, config: AnswerConfig, llm: LLM, selector: SentenceSelector,
-                 verdicts: VerdictReader | None = None, pack: AnswerPack | None = None) -> None:
+                 verdicts: VerdictReader | None = None, pack: AnswerPack | None = None,
+                 writer: ExpressionWriter | None = None) -> None:
         self.config = config
         self.llm = llm
         self.selector = selector
         self.verdicts = verdicts
+        self.writer = writer
         self.pack = pack if pack is not None else packs.get("generic")()
 
     def states(self, form: str | None) -> Callable[[str], bool] | None:
@@ -52,10 +55,11 @@ class AnswerStrategy(ABC):
         look for in them, when retrieval narrowed the question (``QueryContext.focus``)."""
 
     def call(self, messages: list[Message], traces: list[StageTrace], stage: str,
-             on_token: OnToken | None = None, **options) -> str:
+             on_token: OnToken | None = None, llm: LLM | None = None, **options) -> str:
+        """``llm``'s reply (default: the strategy's), booked as stage ``stage`` in ``traces``."""
         trace = StageTrace(stage, "generate")
         t0 = time.perf_counter()
-        gen = self.llm.generate(messages, on_token=on_token, **options)
+        gen = (llm or self.llm).generate(messages, on_token=on_token, **options)
         trace.add(gen)
         trace.seconds = round(time.perf_counter() - t0, 4)
         traces.append(trace)

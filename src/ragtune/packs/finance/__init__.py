@@ -9,7 +9,7 @@ import re
 
 from pydantic import Field
 
-from ragtune.packs.base import AnswerPack, Calculation, Operand, PackConfig
+from ragtune.packs.base import AnswerPack, Calculation, Cell, Operand, PackConfig
 from ragtune.packs.finance import formulas
 from ragtune.packs.finance.amounts import parse_cell
 from ragtune.packs.finance.formulas import DOWN, UP
@@ -113,6 +113,12 @@ class FinancePack(AnswerPack):
 
     def calculation(self, question: str) -> Calculation | None:
         return formulas.calculation(question)
+
+    def draft_calculation(self, question: str) -> Calculation | None:
+        return formulas.draft(question)
+
+    def cells(self, text: str) -> list[Cell]:
+        return formulas.cells(text)
 
     def operand(self, operand: Operand, text: str) -> tuple[float, str] | None:
         return formulas.read_operand(operand, text)

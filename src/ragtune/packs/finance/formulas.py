@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from ragtune.packs.base import Calculation, Operand
-from ragtune.packs.finance.amounts import asked_scale, asks_percent, format_number
+from ragtune.packs.base import Calculation, Cell, Operand
+from ragtune.packs.finance.amounts import asked_scale, asks_percent, format_number, parse_cell
 from ragtune.packs.finance.line_items import asked_items
-from ragtune.packs.finance.periods import Period, question_periods
-from ragtune.packs.finance.tables import SCALE_WORDS, Reading, read_rows, rows_in
+from ragtune.packs.finance.periods import Period, header_period, question_periods
+from ragtune.packs.finance.tables import SCALE_WORDS, Reading, answer_text, read_rows, rows_in
 
 METRICS: tuple[tuple[str, str, bool], ...] = (
     # (how questions name it (a regex), its definition in the words of a question, a percentage)
@@ -374,3 +374,46 @@ def format_result(question: str, calc: Calculation, value: float) -> str:
     if abs(value) >= 1e6:  # no unit asked: millions, as statements print them (the unit is not known: no "$")
         return f"{format_number(value / 1e6, digits)} million"
     return format_number(value, digits)
+
+
+MAX_DRAFT_YEARS = 4
+"""A draft calculation offers the line items in at most this many fiscal years."""
+_COMPUTE = re.compile(r"\b(?:calculat\w*|comput\w*)\b", re.I)
+_PRIOR_YEAR = re.compile(r"\b(?:average|turnover|return on|days)\b", re.I)
+_PERCENT_WORDS = re.compile(r"%|\bpercent|\bgrowth\b|\bmargin\b", re.I)
+
+
+def draft(question: str) -> Calculation | None:
+    """A calculation ``question`` asks for (a ratio, margin, change, average... or "calculate") whose formula
+    ``calculation`` does not read: every line item the question names in every fiscal year from the first it
+    names to the last (and the year before, for an average, a turnover or a return), with an empty expression;
+    None when it asks for no calculation or names no line item or period."""
+    if _YES_NO.match(question.split("question:")[-1].strip()):
+        return None
+    derived = _DERIVED.search(question) or _COMPUTE.search(question)
+    items, periods = asked_items(question), question_periods(question)
+    if derived is None or not items or not periods:
+        return None
+    years = sorted({p.year for p in periods})
+    first = years[0] - 1 if _PRIOR_YEAR.search(question) else years[0]
+    years = list(range(max(first, years[-1] - MAX_DRAFT_YEARS + 1), years[-1] + 1))
+    quarter = periods[0] if periods[0].quarter and len(periods) == 1 else None
+    reader = _Reader(periods[0], {})
+    for item in items:
+        for period in [quarter] if quarter else [Period(y) for y in years]:
+            reader.operand(item.name, period)
+    label = f"{' and '.join(i.name for i in items)} {derived.group(0).lower()}"
+    percent = asks_percent(question) or bool(_PERCENT_WORDS.search(question))
+    return Calculation(label, "", tuple(reader.operands.values()), percent, _decimals(question))
+
+
+def cells(text: str) -> list[Cell]:
+    """Every amount of a table row in ``text`` in a column that names a period, as ``read_operand`` prints it."""
+    out = []
+    for row in rows_in(text):
+        for header, cell in row.cells:
+            period, amount = header_period(header), parse_cell(cell, row.scale)
+            if period is not None and amount is not None and not amount.percent:
+                out.append(Cell(row.label, str(period), amount.value,
+                                f"{row.label}, {header}: {answer_text('', amount, None)}"))
+    return out
