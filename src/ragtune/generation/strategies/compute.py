@@ -49,14 +49,12 @@ class ExtractCompute(Extract):
         parts: list[str] = []
         cited: list[int] = []
         missing = []
-        texts = [chunk.text for chunk in chunks]
         for operand in calc.operands:
-            found = self.pack.pick_operand(operand, texts)
+            found = self.read(operand, chunks)
             if found is None:
                 missing.append(operand.label)
                 continue
-            i, value, printed = found
-            n = i + 1
+            n, (value, printed) = found
             values[operand.name] = value
             parts.append(insert_marker(f"{operand.label} = {printed}", n))
             cited.append(n)
